@@ -1,0 +1,74 @@
+"""The SDK's own diagnostics: the ``sentry_sdk.errors`` logger and the guard around internal errors.
+
+Every public entry point and every hook the SDK installs runs under :func:`capture_internal_exceptions`
+(or calls :func:`report_internal_error` from an ``except`` block), so a bug in the SDK is logged here
+instead of reaching the host program. Tests install a hook with :func:`set_internal_error_hook` that
+turns such a report into a test failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+logger = logging.getLogger("sentry_sdk.errors")
+# Without a handler of its own, Python's last-resort handler would print our
+# errors to stderr even when the user did not ask for debug output.
+logger.addHandler(logging.NullHandler())
+
+_debug_handler: logging.Handler | None = None
+_internal_error_hook: Callable[[BaseException], None] | None = None
+
+
+def set_debug(enabled: bool) -> None:
+    """Show (or stop showing) the SDK's diagnostics on stderr."""
+    global _debug_handler
+    if enabled and _debug_handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(" [sentry] %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        _debug_handler = handler
+    elif not enabled and _debug_handler is not None:
+        logger.removeHandler(_debug_handler)
+        logger.setLevel(logging.NOTSET)
+        _debug_handler = None
+
+
+def set_internal_error_hook(hook: Callable[[BaseException], None] | None) -> None:
+    """Call ``hook`` with every internal error the guard catches (the test suite fails on them)."""
+    global _internal_error_hook
+    _internal_error_hook = hook
+
+
+def report_internal_error(exc: BaseException | None = None) -> None:
+    """Log the exception being handled (or ``exc``) as an SDK bug; never raises."""
+    if exc is None:
+        exc = sys.exc_info()[1]
+    try:
+        logger.error("Internal error in sentry_sdk", exc_info=exc)
+    except Exception:  # noqa: S110 - logging itself failed; there is nowhere left to report
+        pass
+    hook = _internal_error_hook
+    if hook is not None and exc is not None:
+        hook(exc)
+
+
+@contextmanager
+def capture_internal_exceptions() -> Iterator[None]:
+    """Run the block; an ``Exception`` escaping it is reported as an internal error and swallowed."""
+    try:
+        yield
+    except Exception as exc:
+        report_internal_error(exc)
+
+
+__all__ = [
+    "capture_internal_exceptions",
+    "logger",
+    "report_internal_error",
+    "set_debug",
+    "set_internal_error_hook",
+]

@@ -1,0 +1,134 @@
+"""A bounded background queue served by one daemon thread: started lazily, restarted after fork.
+
+Submitting never blocks: when the queue is full the job is refused and the caller counts the
+loss. ``flush`` waits until every submitted job has finished, or the timeout passes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable
+
+from ._log import logger, report_internal_error
+
+_Job = Callable[[], None]
+
+_workers: weakref.WeakSet[BackgroundWorker] = weakref.WeakSet()
+
+
+class BackgroundWorker:
+    """Runs submitted jobs one at a time on a daemon thread."""
+
+    def __init__(self, queue_size: int, name: str = "sentry-sdk.BackgroundWorker") -> None:
+        self._queue_size = queue_size
+        self._name = name
+        self._reset()
+        _workers.add(self)
+
+    def _reset(self) -> None:
+        # Also run in a forked child: locks held by other threads at fork time would never be
+        # released there, and the parent's queue must not be sent twice.
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: deque[_Job] = deque()
+        self._in_flight = 0
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._stopping = False
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return len(self._queue) + self._in_flight
+
+    def is_alive(self) -> bool:
+        """Whether the worker thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def submit(self, job: _Job) -> bool:
+        """Queue ``job``; returns ``False`` (and drops it) when the queue is full or closed."""
+        if self._pid != os.getpid():
+            self._reset()
+        with self._cond:
+            if self._stopping or len(self._queue) >= self._queue_size:
+                return False
+            self._queue.append(job)
+            self._cond.notify()
+            if self._thread is None or not self._thread.is_alive():
+                if not self._start_locked():
+                    self._queue.pop()
+                    return False
+        return True
+
+    def _start_locked(self) -> bool:
+        thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # "can't create new thread at interpreter shutdown"
+            return False
+        self._thread = thread
+        return True
+
+    def _run(self) -> None:
+        cond = self._cond
+        while True:
+            with cond:
+                while not self._queue and not self._stopping:
+                    cond.wait()
+                if not self._queue:
+                    return
+                job = self._queue.popleft()
+                self._in_flight += 1
+            try:
+                job()
+            except Exception:
+                report_internal_error()
+            finally:
+                with cond:
+                    self._in_flight -= 1
+                    cond.notify_all()
+
+    def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for all jobs to finish; returns whether they did.
+
+        ``callback(pending, timeout)`` is called first when there is something to wait for.
+        """
+        if self._pid != os.getpid():
+            return True
+        with self._cond:
+            pending = self.pending
+        if not pending:
+            return True
+        if callback is not None:
+            try:
+                callback(pending, timeout)
+            except Exception:
+                logger.error("flush callback raised", exc_info=True)
+        with self._cond:
+            done = self._cond.wait_for(lambda: self.pending == 0, timeout=timeout)
+            left = self.pending
+        if not done:
+            logger.debug("flush timed out with %d jobs still pending", left)
+        return done
+
+    def kill(self) -> int:
+        """Stop the thread after the running job, discarding queued jobs; returns how many."""
+        with self._cond:
+            dropped = len(self._queue)
+            self._queue.clear()
+            self._stopping = True
+            self._cond.notify_all()
+        return dropped
+
+
+def _after_fork_in_child() -> None:
+    for worker in list(_workers):
+        worker._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+__all__ = ["BackgroundWorker"]

@@ -1,0 +1,311 @@
+"""The client: turns captured data into finished events and hands them to the transport.
+
+The event pipeline, in sentry-sdk's order: ``ignore_errors`` → event id and timestamp → scope data,
+error processors, event processors → attached stack trace → release/environment/sdk defaults →
+serialization with limits → ``before_send`` → sampling → envelope → transport. Every event that
+does not reach the transport is dropped for a reason that is counted and logged.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._dsn import Dsn
+from ._log import logger, report_internal_error, set_debug
+from ._options import resolve_options
+from ._serializer import serialize_event
+from ._stacktrace import frames_from_stack, set_in_app
+from .consts import SDK_NAME, SDK_PACKAGE, VERSION
+from .envelope import Envelope
+from .scope import Scope
+from .transport import Transport, make_transport
+from .types import Breadcrumb, BreadcrumbHint, Event, Hint
+
+if TYPE_CHECKING:
+    from .integrations import Integration
+
+__all__ = ["Client"]
+
+# True while this context is inside the pipeline: an event captured from within it (a log line
+# in before_send, say) would recurse, so it is dropped instead.
+_in_pipeline: ContextVar[bool] = ContextVar("sentry_in_pipeline", default=False)
+
+
+def _runtime_contexts() -> dict[str, dict[str, Any]]:
+    impl = sys.implementation
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    contexts: dict[str, dict[str, Any]] = {
+        "runtime": {
+            "name": {"cpython": "CPython"}.get(impl.name, impl.name),
+            "version": version,
+            "build": sys.version,
+        }
+    }
+    if hasattr(os, "uname"):
+        uname = os.uname()
+        contexts["os"] = {"name": uname.sysname, "version": uname.release, "build": uname.version}
+    else:
+        contexts["os"] = {"name": {"win32": "Windows"}.get(sys.platform, sys.platform)}
+    return contexts
+
+
+class Client:
+    """Holds the options, the transport and the integrations; runs the event pipeline."""
+
+    def __init__(self, dsn: str | None = None, **options: Any) -> None:
+        self.options: dict[str, Any] = resolve_options(dsn, options)
+        if self.options["debug"]:
+            set_debug(True)
+        self.parsed_dsn: Dsn | None = Dsn(self.options["dsn"]) if self.options["dsn"] else None
+        self.transport: Transport | None = make_transport(self.options)
+        self.lost_events: Counter[str] = Counter()
+        self._ignore_types = tuple(e for e in self.options["ignore_errors"] if isinstance(e, type))
+        self._ignore_names = frozenset(e for e in self.options["ignore_errors"] if isinstance(e, str))
+        self._contexts = _runtime_contexts()
+
+        from .integrations import setup_integrations
+
+        self.integrations: dict[str, Integration] = setup_integrations(self.options)
+        self._sdk_info = {
+            "name": SDK_NAME,
+            "version": VERSION,
+            "packages": [{"name": SDK_PACKAGE, "version": VERSION}],
+            "integrations": sorted(self.integrations),
+        }
+        logger.debug("client created; DSN %s; integrations %s", self.dsn, sorted(self.integrations))
+
+    @property
+    def dsn(self) -> str | None:
+        """The DSN events are sent to (``None`` when nothing is sent)."""
+        dsn: str | None = self.options["dsn"]
+        return dsn
+
+    def is_active(self) -> bool:
+        """Whether events captured now can be sent anywhere."""
+        return self.transport is not None
+
+    def get_integration(self, name_or_class: str | type[Integration]) -> Integration | None:
+        """The enabled integration with this identifier (or of this class), if any."""
+        key = name_or_class if isinstance(name_or_class, str) else name_or_class.identifier
+        return self.integrations.get(key)
+
+    def should_send_default_pii(self) -> bool:
+        """Whether ``send_default_pii`` is on."""
+        return bool(self.options["send_default_pii"])
+
+    # -- breadcrumbs --------------------------------------------------------------------------
+
+    def add_breadcrumb(
+        self,
+        scope: Scope,
+        crumb: Breadcrumb | Callable[[], Breadcrumb] | None,
+        hint: BreadcrumbHint | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Finish a breadcrumb (call it if callable, defaults, ``before_breadcrumb``) and record it."""
+        if callable(crumb):
+            crumb = crumb()
+        crumb = {**crumb, **kwargs} if crumb else kwargs
+        if not crumb:
+            logger.debug("ignoring an empty breadcrumb")
+            return
+        if "timestamp" not in crumb:
+            crumb["timestamp"] = time.time()
+        if "type" not in crumb:
+            crumb["type"] = "default"
+        before = self.options["before_breadcrumb"]
+        if before is not None:
+            try:
+                crumb = before(crumb, hint or {})
+            except Exception:
+                logger.error("before_breadcrumb raised; the breadcrumb is dropped", exc_info=True)
+                return
+            if crumb is None:
+                logger.debug("breadcrumb dropped by before_breadcrumb")
+                return
+        max_breadcrumbs = self.options["max_breadcrumbs"]
+        if max_breadcrumbs:
+            scope.add_breadcrumb_raw(crumb, max_breadcrumbs)
+
+    # -- events -------------------------------------------------------------------------------
+
+    def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> str | None:
+        """Run ``event`` through the pipeline and queue it for sending; returns its id or ``None``."""
+        if _in_pipeline.get():
+            logger.debug("event captured from inside the event pipeline; dropped to avoid recursion")
+            return None
+        token = _in_pipeline.set(True)
+        try:
+            return self._capture(event, hint if hint is not None else {}, scope)
+        except Exception:
+            report_internal_error()
+            self._lose("internal_sdk_error")
+            return None
+        finally:
+            _in_pipeline.reset(token)
+
+    def _lose(self, reason: str) -> None:
+        self.lost_events[reason] += 1
+        if self.transport is not None:
+            self.transport.record_lost_event(reason, "error")
+
+    def _is_ignored(self, exc_info: Any) -> bool:
+        exc = exc_info[1] if isinstance(exc_info, tuple) else None
+        if exc is None:
+            return False
+        if self._ignore_types and isinstance(exc, self._ignore_types):
+            return True
+        if self._ignore_names:
+            cls = type(exc)
+            return (
+                cls.__name__ in self._ignore_names or f"{cls.__module__}.{cls.__name__}" in self._ignore_names
+            )
+        return False
+
+    def _capture(self, event: Event, hint: Hint, scope: Scope | None) -> str | None:
+        options = self.options
+        if self._is_ignored(hint.get("exc_info")):
+            logger.debug("event dropped: its exception matches ignore_errors")
+            return None
+        event_id = event.get("event_id")
+        if not event_id:
+            event_id = event["event_id"] = uuid.uuid4().hex
+        if "timestamp" not in event:
+            event["timestamp"] = time.time()
+
+        prepared = (scope if scope is not None else Scope()).apply_to_event(event, hint)
+        if prepared is None:
+            logger.debug("event %s dropped by an event processor", event_id)
+            self._lose("event_processor")
+            return None
+        event = prepared
+
+        if options["attach_stacktrace"] and "exception" not in event and "threads" not in event:
+            self._attach_stacktrace(event)
+        for key in ("release", "environment", "server_name", "dist"):
+            if key not in event and options[key] is not None:
+                event[key] = options[key]
+        event.setdefault("platform", "python")
+        event.setdefault("sdk", self._sdk_info)
+        contexts = event.get("contexts")
+        if contexts is None:
+            event["contexts"] = dict(self._contexts)
+        elif isinstance(contexts, dict):
+            for key, value in self._contexts.items():
+                contexts.setdefault(key, value)
+
+        event = serialize_event(event, max_value_length=options["max_value_length"])
+
+        before_send = options["before_send"]
+        if before_send is not None:
+            try:
+                result = before_send(event, hint)
+            except Exception:
+                logger.error("before_send raised; event %s is dropped", event_id, exc_info=True)
+                self._lose("before_send")
+                return None
+            if result is None:
+                logger.debug("event %s dropped by before_send", event_id)
+                self._lose("before_send")
+                return None
+            event = result
+
+        if not self._sampled(event, hint):
+            logger.debug("event %s dropped by sampling", event_id)
+            self._lose("sample_rate")
+            return None
+
+        if self.transport is None:
+            logger.debug("event %s not sent: no DSN configured", event_id)
+            return event_id
+        envelope = Envelope(headers={"event_id": event_id, "sent_at": _now_iso()})
+        envelope.add_event(event)
+        self.transport.capture_envelope(envelope)
+        return event_id
+
+    def _sampled(self, event: Event, hint: Hint) -> bool:
+        sampler = self.options["error_sampler"]
+        if sampler is not None:
+            try:
+                rate = sampler(event, hint)
+            except Exception:
+                logger.error("error_sampler raised; the event is kept", exc_info=True)
+                return True
+            if isinstance(rate, bool):
+                rate = float(rate)
+            if not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+                logger.warning("error_sampler returned %r, not a rate between 0 and 1; event kept", rate)
+                return True
+        else:
+            rate = self.options["sample_rate"]
+        return rate >= 1.0 or random.random() < rate
+
+    def _attach_stacktrace(self, event: Event) -> None:
+        frame = sys._getframe(0)
+        # Start at the first frame outside the SDK: that is where the user captured.
+        while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("sentry_sdk"):
+            frame = frame.f_back  # type: ignore[assignment]
+        options = self.options
+        stacktrace = frames_from_stack(
+            frame,
+            include_locals=options["include_local_variables"],
+            include_source=options["include_source_context"],
+            max_frames=options["max_stack_frames"],
+        )
+        set_in_app(
+            stacktrace["frames"],
+            in_app_include=options["in_app_include"],
+            in_app_exclude=options["in_app_exclude"],
+            project_root=options["project_root"],
+        )
+        event["threads"] = {"values": [{"stacktrace": stacktrace, "crashed": False, "current": True}]}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def flush(
+        self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
+    ) -> None:
+        """Wait up to ``timeout`` seconds (default ``shutdown_timeout``) for queued events to be sent."""
+        if self.transport is not None:
+            if timeout is None:
+                timeout = self.options["shutdown_timeout"]
+            try:
+                self.transport.flush(timeout, callback)
+            except Exception:
+                report_internal_error()
+
+    def close(
+        self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
+    ) -> None:
+        """Flush, then stop the transport; the client sends nothing afterwards."""
+        transport = self.transport
+        if transport is None:
+            return
+        self.flush(timeout, callback)
+        self.transport = None
+        try:
+            transport.kill()
+        except Exception:
+            report_internal_error()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,31 @@
+"""Constants shared across the SDK: its version, identity and default limits."""
+
+from __future__ import annotations
+
+# We mirror the public API of sentry-sdk 2.68; reporting the same version lets
+# version-gated user code and server-side features take the path they expect.
+VERSION = "2.68.0"
+
+SDK_NAME = "sentry.python"
+SDK_PACKAGE = "pypi:sentry-sdk"
+USER_AGENT = f"{SDK_NAME}/{VERSION}"
+
+DEFAULT_MAX_BREADCRUMBS = 100
+DEFAULT_QUEUE_SIZE = 100
+DEFAULT_SHUTDOWN_TIMEOUT = 2.0
+DEFAULT_MAX_STACK_FRAMES = 100
+
+# Server-side ingestion caps events at 1 MiB; keep our own budget below it.
+MAX_EVENT_BYTES = 1_000_000
+
+__all__ = [
+    "DEFAULT_MAX_BREADCRUMBS",
+    "DEFAULT_MAX_STACK_FRAMES",
+    "DEFAULT_QUEUE_SIZE",
+    "DEFAULT_SHUTDOWN_TIMEOUT",
+    "MAX_EVENT_BYTES",
+    "SDK_NAME",
+    "SDK_PACKAGE",
+    "USER_AGENT",
+    "VERSION",
+]

@@ -1,0 +1,274 @@
+"""The hub: a client plus a stack of scopes, and which hub is current in each thread or task.
+
+The current hub lives in a ContextVar. A thread that has never seen a hub gets a clone of the main
+hub (its client and a copy of its scope). Layers pushed on a hub are kept in a ContextVar of that
+hub, so a scope pushed in one thread or asyncio task is never visible in another, and leaving the
+block restores exactly what was there before.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._exceptions import event_from_exception, exc_info_from_error
+from ._log import logger, report_internal_error
+from .scope import Scope
+from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .integrations import Integration
+
+_T = TypeVar("_T")
+_Layer = tuple["Client | None", Scope]
+
+_LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
+
+
+class _HubMeta(type):
+    @property
+    def current(cls) -> Hub:
+        """The hub of the calling thread or task (created from the main hub on first use)."""
+        rv = _current_hub.get(None)
+        if rv is None:
+            rv = Hub(GLOBAL_HUB)
+            _current_hub.set(rv)
+        return rv
+
+    @property
+    def main(cls) -> Hub:
+        """The hub of the main thread; new threads start from a copy of it."""
+        return GLOBAL_HUB
+
+
+class _ScopeManager:
+    """Pops the layer pushed by ``push_scope()`` when the ``with`` block ends."""
+
+    __slots__ = ("_hub", "_layer", "_token")
+
+    def __init__(self, hub: Hub, layer: _Layer, token: Token[tuple[_Layer, ...]]) -> None:
+        self._hub = hub
+        self._layer = layer
+        self._token = token
+
+    def __enter__(self) -> Scope:
+        return self._layer[1]
+
+    def __exit__(self, *exc: object) -> None:
+        self._hub._pop_layer(self._layer, self._token)
+
+
+class Hub(metaclass=_HubMeta):
+    """A client and a stack of scopes. ``Hub(hub)`` clones a hub; ``Hub(client)`` starts a new one."""
+
+    def __init__(self, client_or_hub: Client | Hub | None = None, scope: Scope | None = None) -> None:
+        if isinstance(client_or_hub, Hub):
+            client = client_or_hub.client
+            if scope is None:
+                scope = client_or_hub.scope.copy()
+        else:
+            client = client_or_hub
+        # The bottom layer is shared by every thread and task using this hub (binding a client
+        # to the main hub must reach threads started later); pushed layers are per context.
+        self._base: list[Any] = [client, scope if scope is not None else Scope()]
+        self._pushed: ContextVar[tuple[_Layer, ...]] = ContextVar("sentry_hub_layers", default=())
+        self._activations: list[Token[Hub | None]] = []
+        self._last_event_id: str | None = None
+
+    # -- the stack ----------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Client | None:
+        """The client of the top layer, or ``None`` when no client is bound."""
+        pushed = self._pushed.get()
+        return pushed[-1][0] if pushed else self._base[0]
+
+    @property
+    def scope(self) -> Scope:
+        """The scope of the top layer."""
+        pushed = self._pushed.get()
+        return pushed[-1][1] if pushed else self._base[1]
+
+    def _stack_layer(self) -> _Layer:
+        pushed = self._pushed.get()
+        return pushed[-1] if pushed else (self._base[0], self._base[1])
+
+    def bind_client(self, client: Client | None) -> None:
+        """Bind ``client`` to the top layer."""
+        pushed = self._pushed.get()
+        if pushed:
+            self._pushed.set((*pushed[:-1], (client, pushed[-1][1])))
+        else:
+            self._base[0] = client
+
+    def push_scope(self, callback: Callable[[Scope], None] | None = None) -> _ScopeManager | None:
+        """Push a copy of the top scope.
+
+        Without a callback, returns a context manager that pops it. With one, runs
+        ``callback(scope)`` on the new scope and pops it again (so it also works as a decorator).
+        """
+        pushed = self._pushed.get()
+        top = pushed[-1] if pushed else (self._base[0], self._base[1])
+        layer: _Layer = (top[0], top[1].copy())
+        token = self._pushed.set((*pushed, layer))
+        manager = _ScopeManager(self, layer, token)
+        if callback is None:
+            return manager
+        with manager as scope:
+            try:
+                callback(scope)
+            except Exception:
+                logger.error("push_scope callback raised", exc_info=True)
+        return None
+
+    def _pop_layer(self, layer: _Layer, token: Token[tuple[_Layer, ...]]) -> None:
+        pushed = self._pushed.get()
+        if pushed and pushed[-1] is layer:
+            try:
+                self._pushed.reset(token)
+                return
+            except ValueError:  # the token belongs to another context: fall back to a plain pop
+                self._pushed.set(pushed[:-1])
+                return
+        logger.warning("push_scope blocks were left out of order; popping by identity")
+        self._pushed.set(tuple(item for item in pushed if item is not layer))
+
+    def pop_scope_unsafe(self) -> _Layer | None:
+        """Pop the top layer pushed on this hub and return it (``None`` if only the base is left)."""
+        pushed = self._pushed.get()
+        if not pushed:
+            logger.warning("pop_scope_unsafe called with no pushed scope")
+            return None
+        self._pushed.set(pushed[:-1])
+        return pushed[-1]
+
+    def configure_scope(self, callback: Callable[[Scope], None] | None = None) -> Any:
+        """Change the top scope.
+
+        With a callback (or as a decorator), calls ``callback(scope)``, but only when a client is
+        bound. Without, returns a context manager yielding the scope (a throw-away one when no
+        client is bound, so that unconfigured programs collect nothing).
+        """
+        client, scope = self._stack_layer()
+        if callback is not None:
+            if client is not None:
+                try:
+                    callback(scope)
+                except Exception:
+                    logger.error("configure_scope callback raised", exc_info=True)
+            return None
+        return _yield_scope(scope if client is not None else Scope())
+
+    # -- activation ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Hub:
+        self._activations.append(_current_hub.set(self))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        token = self._activations.pop()
+        try:
+            _current_hub.reset(token)
+        except ValueError:
+            _current_hub.set(token.old_value if token.old_value is not Token.MISSING else None)
+
+    def run(self, callback: Callable[[], _T]) -> _T:
+        """Call ``callback()`` with this hub as the current one."""
+        with self:
+            return callback()
+
+    # -- capturing ----------------------------------------------------------------------------
+
+    def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> str | None:
+        """Send a ready-made event dict through the client's pipeline; returns its id or ``None``."""
+        client, top = self._stack_layer()
+        if client is None:
+            return None
+        try:
+            event_id = client.capture_event(event, hint, scope=scope or top)
+        except Exception:
+            report_internal_error()
+            return None
+        if event_id is not None:
+            self._last_event_id = event_id
+        return event_id
+
+    def capture_message(
+        self, message: str, level: str | None = None, scope: Scope | None = None
+    ) -> str | None:
+        """Send a message event at ``level`` (default ``"info"``)."""
+        if self.client is None:
+            return None
+        if level is not None and level not in _LEVELS:
+            logger.warning("unknown level %r for capture_message; using 'info'", level)
+            level = None
+        return self.capture_event({"message": message, "level": level or "info"}, None, scope)
+
+    def capture_exception(
+        self, error: BaseException | ExcInfo | None = None, scope: Scope | None = None
+    ) -> str | None:
+        """Send an exception (or an ``exc_info`` tuple, or the one being handled)."""
+        client = self.client
+        if client is None:
+            return None
+        try:
+            exc_info = exc_info_from_error(error) if error is not None else sys.exc_info()
+            if exc_info[1] is None:
+                return None
+            event, hint = event_from_exception(exc_info, options=client.options)  # type: ignore[arg-type]
+        except Exception:
+            report_internal_error()
+            return None
+        return self.capture_event(event, hint, scope)
+
+    def add_breadcrumb(
+        self,
+        crumb: Breadcrumb | Callable[[], Breadcrumb] | None = None,
+        hint: BreadcrumbHint | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record a breadcrumb on the top scope. A callable is called (only when a client is bound)."""
+        client, scope = self._stack_layer()
+        if client is None:
+            return
+        try:
+            client.add_breadcrumb(scope, crumb, hint, kwargs)
+        except Exception:
+            report_internal_error()
+
+    def last_event_id(self) -> str | None:
+        """The id of the last event this hub sent."""
+        return self._last_event_id
+
+    def flush(
+        self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
+    ) -> None:
+        """Wait up to ``timeout`` seconds for pending events to be sent."""
+        client = self.client
+        if client is not None:
+            client.flush(timeout=timeout, callback=callback)
+
+    def get_integration(self, name_or_class: str | type[Integration]) -> Integration | None:
+        """The bound client's integration of that identifier or class, if it is enabled."""
+        client = self.client
+        return client.get_integration(name_or_class) if client is not None else None
+
+
+@contextmanager
+def _yield_scope(scope: Scope) -> Iterator[Scope]:
+    yield scope
+
+
+GLOBAL_HUB = Hub()
+_current_hub: ContextVar[Hub | None] = ContextVar("sentry_current_hub", default=None)
+# The importing thread (normally the main one) works on the main hub directly.
+_current_hub.set(GLOBAL_HUB)
+
+__all__ = ["GLOBAL_HUB", "Hub"]

@@ -1,0 +1,63 @@
+"""Test doubles for code that uses the SDK: capture events in memory, or receive them over HTTP.
+
+``capture_events()`` binds a client whose transport keeps events in a list, so a test can assert on
+exactly what would have been sent. ``IngestServer`` is a real Sentry-compatible HTTP endpoint on
+127.0.0.1 for tests that want the whole way over the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ._ingest import IngestServer, ParsedEnvelope, ParsedItem, describe_event, parse_envelope
+from .client import Client
+from .envelope import Envelope
+from .hub import Hub
+from .transport import Transport
+from .types import Event
+
+__all__ = [
+    "CapturingTransport",
+    "IngestServer",
+    "ParsedEnvelope",
+    "ParsedItem",
+    "capture_events",
+    "describe_event",
+    "parse_envelope",
+]
+
+
+class CapturingTransport(Transport):
+    """Keeps every envelope (and the events in them) in memory instead of sending them."""
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.envelopes: list[Envelope] = []
+        self.events: list[Event] = []
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        self.envelopes.append(envelope)
+        for item in envelope.items:
+            event = item.get_event()
+            if event is not None:
+                self.events.append(event)
+
+
+@contextmanager
+def capture_events(**options: Any) -> Iterator[list[Event]]:
+    """Bind a client that records events in the yielded list, for the duration of the block.
+
+    Options are the ones ``init`` takes (``dsn`` and ``transport`` are set for you).
+    """
+    transport = CapturingTransport()
+    options.setdefault("default_integrations", False)
+    client = Client(transport=transport, **options)
+    hub = Hub.current
+    previous = hub.client
+    hub.bind_client(client)
+    try:
+        yield transport.events
+    finally:
+        hub.bind_client(previous)

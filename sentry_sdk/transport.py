@@ -1,0 +1,259 @@
+"""Transports: where envelopes go. ``HttpTransport`` posts them to Sentry from a background thread.
+
+A custom transport is a :class:`Transport` subclass implementing ``capture_envelope`` (or, in the
+early style, ``capture_event`` receiving event dicts), or a plain function receiving event dicts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from ._dsn import Dsn
+from ._log import logger
+from ._worker import BackgroundWorker
+from .consts import DEFAULT_QUEUE_SIZE, USER_AGENT
+from .envelope import Envelope
+
+if TYPE_CHECKING:
+    import urllib3
+
+__all__ = ["HttpTransport", "Transport", "make_transport"]
+
+_REQUEST_TIMEOUT = 30.0
+_DEFAULT_RETRY_AFTER = 60.0
+
+
+class Transport:
+    """Base class: receives envelopes from the client; counts what it loses and why."""
+
+    parsed_dsn: Dsn | None = None
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: Mapping[str, Any] = options or {}
+        dsn = self.options.get("dsn")
+        self.parsed_dsn = Dsn(dsn) if dsn else None
+        self.lost_events: Counter[tuple[str, str]] = Counter()
+        self._lost_lock = threading.Lock()
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        """Send ``envelope``. Subclasses override this (or ``capture_event``)."""
+        if type(self).capture_event is Transport.capture_event:
+            raise NotImplementedError("a Transport must implement capture_envelope or capture_event")
+        for item in envelope.items:
+            event = item.get_event()
+            if event is not None:
+                self.capture_event(event)
+
+    def capture_event(self, event: dict[str, Any]) -> None:
+        """Early-style entry point: send one event dict (wrapped into an envelope here)."""
+        envelope = Envelope(headers={"event_id": event.get("event_id")})
+        envelope.add_event(event)
+        self.capture_envelope(envelope)
+
+    def record_lost_event(self, reason: str, data_category: str = "error", quantity: int = 1) -> None:
+        """Count ``quantity`` items of ``data_category`` dropped for ``reason``."""
+        # Counter updates are not atomic; losses come from several threads.
+        with self._lost_lock:
+            self.lost_events[(reason, data_category)] += quantity
+
+    def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> None:
+        """Wait up to ``timeout`` seconds for queued envelopes to be sent."""
+
+    def kill(self) -> None:
+        """Stop sending; queued envelopes are dropped."""
+
+    def is_healthy(self) -> bool:
+        """Whether the transport is currently able to send."""
+        return True
+
+
+class _FunctionTransport(Transport):
+    """Calls a user function with each event dict, on the capturing thread."""
+
+    def __init__(self, func: Callable[[dict[str, Any]], Any]) -> None:
+        super().__init__()
+        self._func = func
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        for item in envelope.items:
+            event = item.get_event()
+            if event is not None:
+                self._func(event)
+
+
+class HttpTransport(Transport):
+    """Posts gzip-compressed envelopes to the DSN's ingest endpoint from a background thread."""
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        super().__init__(options)
+        if self.parsed_dsn is None:
+            raise ValueError("HttpTransport needs a DSN")
+        self._url = self.parsed_dsn.envelope_url
+        self._headers = {
+            "Content-Type": "application/x-sentry-envelope",
+            "Content-Encoding": "gzip",
+            "User-Agent": USER_AGENT,
+            "X-Sentry-Auth": self.parsed_dsn.auth_header(),
+        }
+        self._worker = BackgroundWorker(int(self.options.get("transport_queue_size", DEFAULT_QUEUE_SIZE)))
+        self._pool: urllib3.PoolManager | None = None
+        self._disabled_until = 0.0
+
+    # -- the calling thread -------------------------------------------------------------------
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        """Queue ``envelope`` for sending; never blocks on the network."""
+        if self._disabled_until and time.monotonic() < self._disabled_until:
+            self._lose(envelope, "ratelimit_backoff")
+            return
+        if not self._worker.submit(lambda: self._send(envelope)):
+            self._lose(envelope, "queue_overflow")
+
+    def _lose(self, envelope: Envelope, reason: str) -> None:
+        for item in envelope.items:
+            self.record_lost_event(reason, item.data_category)
+        logger.debug("dropped an envelope (%s): %r", reason, envelope.headers.get("event_id"))
+
+    def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> None:
+        self._worker.flush(timeout, callback)
+
+    def kill(self) -> None:
+        dropped = self._worker.kill()
+        if dropped:
+            logger.debug("transport killed with %d envelopes still queued", dropped)
+            with self._lost_lock:
+                self.lost_events[("queue_overflow", "error")] += dropped
+
+    def is_healthy(self) -> bool:
+        return not (self._disabled_until and time.monotonic() < self._disabled_until)
+
+    # -- the worker thread --------------------------------------------------------------------
+
+    def _send(self, envelope: Envelope) -> None:
+        if self._disabled_until and time.monotonic() < self._disabled_until:
+            self._lose(envelope, "ratelimit_backoff")
+            return
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+        body = compressor.compress(envelope.serialize()) + compressor.flush()
+        status, headers, error = self._post(body)
+        if error is not None:
+            logger.warning("sending to Sentry failed: %s", error)
+            self._lose(envelope, "network_error")
+        elif status == 429:
+            retry_after = _parse_retry_after(headers.get("retry-after"))
+            self._disabled_until = time.monotonic() + retry_after
+            logger.warning("rate limited by Sentry (429); pausing all sending for %.0f s", retry_after)
+            self._lose(envelope, "ratelimit_backoff")
+        elif status == 413:
+            logger.warning("Sentry rejected an envelope as too large (413)")
+            self._lose(envelope, "send_error")
+        elif not 200 <= status < 300:
+            logger.warning("Sentry answered HTTP %d", status)
+            self._lose(envelope, "send_error" if status < 500 else "network_error")
+        else:
+            logger.debug("sent envelope %s (HTTP %d)", envelope.headers.get("event_id"), status)
+
+    def _post(self, body: bytes) -> tuple[int, Mapping[str, str], str | None]:
+        """POST ``body``; returns ``(status, headers, error)`` and never raises."""
+        try:
+            pool = self._pool or self._make_pool()
+            response = pool.request(
+                "POST",
+                self._url,
+                body=body,
+                headers=self._headers,
+                timeout=_timeout(),
+                retries=False,
+                preload_content=True,
+            )
+        except Exception as exc:
+            return 0, {}, f"{type(exc).__name__}: {exc}"
+        return response.status, {k.lower(): v for k, v in response.headers.items()}, None
+
+    def _make_pool(self) -> urllib3.PoolManager:
+        # urllib3 and certifi are imported here, on the worker thread at the first send, so that
+        # importing and initialising the SDK stays cheap.
+        import urllib3
+
+        kwargs: dict[str, Any] = {
+            "num_pools": 2,
+            "cert_reqs": "CERT_REQUIRED",
+            "ca_certs": _ca_certs(self.options.get("ca_certs")),
+        }
+        proxy = _proxy_for(self.parsed_dsn, self.options)  # type: ignore[arg-type]
+        if proxy:
+            logger.debug("sending through proxy %s", proxy)
+            pool: urllib3.PoolManager = urllib3.ProxyManager(proxy, **kwargs)
+        else:
+            pool = urllib3.PoolManager(**kwargs)
+        self._pool = pool
+        return pool
+
+
+def _timeout() -> Any:
+    import urllib3
+
+    return urllib3.Timeout(total=_REQUEST_TIMEOUT)
+
+
+def _ca_certs(option: str | None) -> str:
+    if option:
+        return option
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        if os.environ.get(name):
+            return os.environ[name]
+    import certifi
+
+    return str(certifi.where())
+
+
+def _proxy_for(dsn: Dsn, options: Mapping[str, Any]) -> str | None:
+    """The proxy URL for ``dsn``: the option for its scheme, else the environment; ``""`` means none."""
+    import urllib.request
+
+    env = urllib.request.getproxies()
+    bypass = urllib.request.proxy_bypass(dsn.host) if env else False
+    for scheme in ("https", "http") if dsn.scheme == "https" else ("http",):
+        option = options.get(f"{scheme}_proxy")
+        if option is not None:
+            return option or None
+        if env.get(scheme) and not bypass:
+            return env[scheme]
+    return None
+
+
+def _parse_retry_after(value: str | None) -> float:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); 60 when absent."""
+    if not value:
+        return _DEFAULT_RETRY_AFTER
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return _DEFAULT_RETRY_AFTER
+
+
+def make_transport(options: Mapping[str, Any]) -> Transport | None:
+    """The transport for these options (``None`` when there is no DSN and no custom transport)."""
+    transport = options.get("transport")
+    if isinstance(transport, Transport):
+        return transport
+    if isinstance(transport, type) and issubclass(transport, Transport):
+        return transport(options)
+    if callable(transport):
+        return _FunctionTransport(transport)
+    if transport is not None:
+        raise TypeError(f"sentry_sdk option 'transport' must be a Transport or a callable, got {transport!r}")
+    if options.get("dsn"):
+        return HttpTransport(options)
+    return None

@@ -1,0 +1,30 @@
+"""Packaging for sentry-sdk: a drop-in, from-scratch Sentry SDK for Python."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'^VERSION = "([^"]+)"', (HERE / "sentry_sdk" / "consts.py").read_text(), re.M).group(1)
+
+setup(
+    name="sentry-sdk",
+    version=VERSION,
+    description="A drop-in Sentry SDK for Python: errors, logs and breadcrumbs to Sentry, cheaply and safely.",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["sentry_sdk", "sentry_sdk.*"]),
+    package_data={"sentry_sdk": ["py.typed"]},
+    zip_safe=False,
+    python_requires=">=3.9",
+    install_requires=["urllib3>=1.26.11", "certifi"],
+    extras_require={
+        "test": ["pytest>=7.4", "mypy>=1.8", "ruff>=0.4"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Typing :: Typed",
+    ],
+)

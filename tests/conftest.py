@@ -1,0 +1,59 @@
+"""Shared fixtures: a clean SDK per test, internal SDK errors as failures, a real ingest server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from sentry_sdk import Hub, Scope
+from sentry_sdk._log import set_debug, set_internal_error_hook
+from sentry_sdk.integrations.dedupe import DedupeIntegration
+from sentry_sdk.testing import IngestServer
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def sdk_errors_fail_tests(request: pytest.FixtureRequest) -> Iterator[list[BaseException]]:
+    """Any error the SDK's internal guard catches during a test fails that test.
+
+    A test that provokes an internal error on purpose takes this fixture and clears the list.
+    """
+    errors: list[BaseException] = []
+    set_internal_error_hook(errors.append)
+    yield errors
+    set_internal_error_hook(None)
+    if errors:
+        pytest.fail(f"the SDK reported an internal error: {errors[0]!r}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def clean_sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with no client, empty scopes and no SENTRY_* environment."""
+    for name in list(os.environ):
+        if name.startswith("SENTRY_"):
+            monkeypatch.delenv(name)
+    _reset()
+    yield
+    _reset()
+
+
+def _reset() -> None:
+    for hub in {Hub.current, Hub.main}:
+        hub._pushed.set(())
+        client = hub.client
+        if client is not None:
+            client.close(timeout=0)
+        hub.bind_client(None)
+        hub._base[1] = Scope()
+    DedupeIntegration.reset_last_seen()
+    set_debug(False)
+
+
+@pytest.fixture
+def ingest() -> Iterator[IngestServer]:
+    """A real Sentry-compatible ingest server on 127.0.0.1, on a free port."""
+    with IngestServer() as server:
+        yield server

@@ -1,0 +1,120 @@
+"""The logging integration: breadcrumbs from INFO, events from ERROR, ignored loggers, no loops."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+import sentry_sdk
+from sentry_sdk.integrations.logging import LoggingIntegration, _ignored_loggers, ignore_logger
+from sentry_sdk.testing import CapturingTransport
+
+
+@pytest.fixture
+def transport() -> Iterator[CapturingTransport]:
+    transport = CapturingTransport()
+    sentry_sdk.init(transport=transport)
+    logging.getLogger("app").setLevel(logging.DEBUG)
+    yield transport
+    logging.getLogger("app").setLevel(logging.NOTSET)
+
+
+def test_info_records_become_breadcrumbs_and_errors_become_events(transport: CapturingTransport) -> None:
+    """INFO and WARNING are breadcrumbs; ERROR is an event carrying the earlier ones; DEBUG is ignored."""
+    log = logging.getLogger("app.orders")
+    log.debug("too chatty")
+    log.info("order %d received", 7)
+    log.warning("stock low", extra={"sku": "X-1"})
+    log.error("payment failed for %s", "ada")
+    (event,) = transport.events
+    assert ("error", "app.orders") == (event["level"], event["logger"])
+    assert {
+        "message": "payment failed for %s",
+        "params": ["ada"],
+        "formatted": "payment failed for ada",
+    } == event["logentry"]
+    crumbs = event["breadcrumbs"]["values"]
+    assert [("info", "order 7 received"), ("warning", "stock low")] == [
+        (c["level"], c["message"]) for c in crumbs
+    ]
+    assert {"type": "log", "category": "app.orders"} == {k: crumbs[0][k] for k in ("type", "category")}
+    assert {"sku": "X-1"} == crumbs[1]["data"]
+
+
+def test_exc_info_makes_an_exception_event(transport: CapturingTransport) -> None:
+    """``log.exception`` sends the exception with a logging mechanism."""
+    try:
+        {}["missing"]
+    except KeyError:
+        logging.getLogger("app").exception("lookup failed")
+    (event,) = transport.events
+    (exc,) = event["exception"]["values"]
+    assert ("KeyError", {"type": "logging", "handled": True}) == (exc["type"], exc["mechanism"])
+    assert "lookup failed" == event["logentry"]["formatted"]
+
+
+def test_critical_is_fatal(transport: CapturingTransport) -> None:
+    """CRITICAL records are sent at level fatal."""
+    logging.getLogger("app").critical("down")
+    assert ["fatal"] == [e["level"] for e in transport.events]
+
+
+def test_ignored_loggers_and_their_children_are_not_recorded(transport: CapturingTransport) -> None:
+    """ignore_logger(name) silences that logger and its children."""
+    ignore_logger("app.noisy")
+    try:
+        logging.getLogger("app.noisy").error("ignored")
+        logging.getLogger("app.noisy.child").error("ignored too")
+        logging.getLogger("app.noisyish").error("not ignored")
+    finally:
+        _ignored_loggers.discard("app.noisy")
+    assert ["not ignored"] == [e["logentry"]["formatted"] for e in transport.events]
+
+
+def test_the_sdks_own_logs_never_become_events(transport: CapturingTransport) -> None:
+    """Records of sentry_sdk loggers are never captured (no loops)."""
+    logging.getLogger("sentry_sdk.errors").error("internal")
+    logging.getLogger("sentry_sdk.anything").error("internal")
+    assert [] == transport.events
+
+
+def test_levels_are_configurable() -> None:
+    """LoggingIntegration(level=None, event_level=WARNING) sends warnings and records no breadcrumbs."""
+    transport = CapturingTransport()
+    sentry_sdk.init(
+        transport=transport, integrations=[LoggingIntegration(level=None, event_level=logging.WARNING)]
+    )
+    logging.getLogger("app").warning("sent")
+    logging.getLogger("app").warning("sent too")
+    assert ["sent", "sent too"] == [e["logentry"]["formatted"] for e in transport.events]
+    assert "breadcrumbs" not in transport.events[1]
+
+
+def test_a_log_call_inside_before_send_does_not_loop() -> None:
+    """Logging an error from before_send neither recurses nor raises."""
+    transport = CapturingTransport()
+
+    def before_send(event: dict, hint: dict) -> dict:  # type: ignore[type-arg]
+        logging.getLogger("app").error("from before_send")
+        return event
+
+    sentry_sdk.init(transport=transport, before_send=before_send)
+    logging.getLogger("app").error("outer")
+    assert ["outer"] == [e["logentry"]["formatted"] for e in transport.events]
+
+
+def test_records_are_ignored_when_disabled() -> None:
+    """With default_integrations=False, logging is not recorded at all."""
+    transport = CapturingTransport()
+    sentry_sdk.init(transport=transport, default_integrations=False)
+    logging.getLogger("app").error("not captured")
+    assert [] == transport.events
+
+
+def test_user_handlers_still_run(transport: CapturingTransport, caplog: pytest.LogCaptureFixture) -> None:
+    """The user's own handlers see records as before."""
+    with caplog.at_level(logging.INFO, logger="app"):
+        logging.getLogger("app").info("for the user")
+    assert ["for the user"] == [r.getMessage() for r in caplog.records]
