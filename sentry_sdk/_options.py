@@ -7,8 +7,6 @@ the message; nothing later has to cope with a value of the wrong type.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -141,6 +139,8 @@ _RELEASE_ENV_VARS = (
 
 
 def _git_head() -> str | None:
+    import subprocess  # only needed at init, and only without SENTRY_RELEASE
+
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -213,6 +213,8 @@ def resolve_options(dsn: Any = None, options: Mapping[str, Any] | None = None) -
     if rv["environment"] is None:
         rv["environment"] = os.environ.get("SENTRY_ENVIRONMENT") or "production"
     if rv["server_name"] is None:
+        import socket
+
         try:
             rv["server_name"] = socket.gethostname()
         except OSError:

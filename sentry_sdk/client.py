@@ -69,6 +69,7 @@ class Client:
         self.parsed_dsn: Dsn | None = Dsn(self.options["dsn"]) if self.options["dsn"] else None
         self.transport: Transport | None = make_transport(self.options)
         self.lost_events: Counter[str] = Counter()
+        self._closed = False
         self._ignore_types = tuple(e for e in self.options["ignore_errors"] if isinstance(e, type))
         self._ignore_names = frozenset(e for e in self.options["ignore_errors"] if isinstance(e, str))
         self._contexts = _runtime_contexts()
@@ -92,7 +93,7 @@ class Client:
 
     def is_active(self) -> bool:
         """Whether events captured now can be sent anywhere."""
-        return self.transport is not None
+        return self.transport is not None and not self._closed
 
     def get_integration(self, name_or_class: str | type[Integration]) -> Integration | None:
         """The enabled integration with this identifier (or of this class), if any."""
@@ -141,6 +142,9 @@ class Client:
 
     def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> str | None:
         """Run ``event`` through the pipeline and queue it for sending; returns its id or ``None``."""
+        if self._closed:
+            logger.debug("event captured after the client was closed; not sent")
+            return None
         if _in_pipeline.get():
             logger.debug("event captured from inside the event pipeline; dropped to avoid recursion")
             return None
@@ -288,6 +292,7 @@ class Client:
         self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
     ) -> None:
         """Flush, then stop the transport; the client sends nothing afterwards."""
+        self._closed = True
         transport = self.transport
         if transport is None:
             return

@@ -12,7 +12,6 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from ._dsn import Dsn
@@ -104,6 +103,7 @@ class HttpTransport(Transport):
         }
         self._worker = BackgroundWorker(int(self.options.get("transport_queue_size", DEFAULT_QUEUE_SIZE)))
         self._pool: urllib3.PoolManager | None = None
+        self._pool_pid = 0
         self._disabled_until = 0.0
 
     # -- the calling thread -------------------------------------------------------------------
@@ -162,6 +162,9 @@ class HttpTransport(Transport):
 
     def _post(self, body: bytes) -> tuple[int, Mapping[str, str], str | None]:
         """POST ``body``; returns ``(status, headers, error)`` and never raises."""
+        if self._pool_pid != os.getpid():
+            # A pool inherited through fork shares its sockets with the parent: never reuse it.
+            self._pool = None
         try:
             pool = self._pool or self._make_pool()
             response = pool.request(
@@ -194,6 +197,7 @@ class HttpTransport(Transport):
         else:
             pool = urllib3.PoolManager(**kwargs)
         self._pool = pool
+        self._pool_pid = os.getpid()
         return pool
 
 
@@ -237,6 +241,8 @@ def _parse_retry_after(value: str | None) -> float:
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare: kept off the import path
+
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError, IndexError):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,21 @@ def ingest() -> Iterator[IngestServer]:
     """A real Sentry-compatible ingest server on 127.0.0.1, on a free port."""
     with IngestServer() as server:
         yield server
+
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@pytest.fixture
+def run_script(tmp_path: Path) -> Callable[[str], subprocess.CompletedProcess[str]]:
+    """Run Python source in a fresh interpreter that imports this checkout's sentry_sdk."""
+
+    def run(source: str) -> subprocess.CompletedProcess[str]:
+        script = tmp_path / "script.py"
+        script.write_text(source)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SENTRY_")}
+        env["PYTHONPATH"] = _ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        command = [sys.executable, str(script)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+
+    return run

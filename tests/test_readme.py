@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -28,7 +29,10 @@ def run_example(name: str, server: IngestServer | None = None) -> dict[str, Any]
     if server is not None:
         code = code.replace(EXAMPLE_DSN, server.dsn)
     namespace: dict[str, Any] = {"__name__": f"readme_{name.replace('-', '_')}"}
-    exec(compile(code, f"README.md[{name}]", "exec"), namespace)
+    filename = f"README.md[{name}]"
+    # Give the example's frames their source lines, as they would have in a file of their own.
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    exec(compile(code, filename, "exec"), namespace)
     return namespace
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from contextvars import ContextVar
 from typing import Any
 
@@ -12,9 +11,11 @@ from . import Integration
 
 __all__ = ["DedupeIntegration"]
 
-_last_seen: ContextVar[weakref.ref[BaseException] | None] = ContextVar(
-    "sentry_dedupe_last_seen", default=None
-)
+# Exceptions cannot be weakly referenced, and a strong reference would keep the last traceback and
+# all its frames alive. Instead each sent exception is stamped with a fresh marker object, and the
+# context remembers the last marker: the same object carries the same marker, a new one never does.
+_MARK = "_sentry_dedupe_mark"
+_last_seen: ContextVar[object | None] = ContextVar("sentry_dedupe_last_seen", default=None)
 
 
 class DedupeIntegration(Integration):
@@ -42,10 +43,12 @@ def _dedupe(event: Event, hint: Hint) -> Event | None:
         return event
     exc = exc_info[1]
     last = _last_seen.get()
-    if last is not None and last() is exc:
+    if last is not None and getattr(exc, _MARK, None) is last:
         return None
+    mark = object()
     try:
-        _last_seen.set(weakref.ref(exc))
-    except TypeError:  # an exception type without weakref support: nothing to compare with
-        _last_seen.set(None)
+        setattr(exc, _MARK, mark)
+    except (AttributeError, TypeError):  # an exception that takes no attributes: cannot compare
+        mark = None
+    _last_seen.set(mark)
     return event

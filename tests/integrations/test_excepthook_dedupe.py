@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 from typing import Any
 
 import sentry_sdk
@@ -11,11 +10,10 @@ from sentry_sdk.testing import CapturingTransport, IngestServer
 
 
 def test_an_uncaught_exception_is_sent_as_unhandled_and_the_traceback_still_prints(
-    ingest: IngestServer, tmp_path: Any
+    ingest: IngestServer, run_script: Callable[[str], Any]
 ) -> None:
     """A script that dies of an exception reports it (handled=False) and Python still prints it."""
-    script = tmp_path / "crash.py"
-    script.write_text(
+    result = run_script(
         "import sentry_sdk\n"
         f"sentry_sdk.init(dsn={ingest.dsn!r})\n"
         "def main():\n"
@@ -23,7 +21,6 @@ def test_an_uncaught_exception_is_sent_as_unhandled_and_the_traceback_still_prin
         "    raise RuntimeError('crashed on purpose')\n"
         "main()\n"
     )
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
     assert 1 == result.returncode
     assert "RuntimeError: crashed on purpose" in result.stderr
     (event,) = ingest.wait_for_events(1)
