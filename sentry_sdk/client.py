@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from types import TracebackType
@@ -115,7 +115,14 @@ class Client:
     ) -> None:
         """Finish a breadcrumb (call it if callable, defaults, ``before_breadcrumb``) and record it."""
         if callable(crumb):
-            crumb = crumb()
+            try:
+                crumb = crumb()
+            except Exception:
+                logger.error("breadcrumb callback raised; no breadcrumb recorded", exc_info=True)
+                return
+        if crumb is not None and not isinstance(crumb, Mapping):
+            logger.warning("a breadcrumb must be a dict, got %r; ignored", type(crumb).__name__)
+            return
         crumb = {**crumb, **kwargs} if crumb else kwargs
         if not crumb:
             logger.debug("ignoring an empty breadcrumb")
@@ -133,6 +140,11 @@ class Client:
                 return
             if crumb is None:
                 logger.debug("breadcrumb dropped by before_breadcrumb")
+                return
+            if not isinstance(crumb, dict):
+                logger.warning(
+                    "before_breadcrumb returned %r, not a dict; breadcrumb dropped", type(crumb).__name__
+                )
                 return
         max_breadcrumbs = self.options["max_breadcrumbs"]
         if max_breadcrumbs:
@@ -252,7 +264,7 @@ class Client:
                 return True
         else:
             rate = self.options["sample_rate"]
-        return rate >= 1.0 or random.random() < rate
+        return bool(rate >= 1.0 or random.random() < rate)
 
     def _attach_stacktrace(self, event: Event) -> None:
         frame = sys._getframe(0)

@@ -222,7 +222,7 @@ class Hub(metaclass=_HubMeta):
             exc_info = exc_info_from_error(error) if error is not None else sys.exc_info()
             if exc_info[1] is None:
                 return None
-            event, hint = event_from_exception(exc_info, options=client.options)  # type: ignore[arg-type]
+            event, hint = event_from_exception(exc_info, options=client.options)
         except Exception:
             report_internal_error()
             return None

@@ -238,12 +238,12 @@ class Scope:
 
         exc_info: ExcInfo | None = hint.get("exc_info")
         if exc_info is not None and self._error_processors:
-            for processor, cls in self._error_processors:
+            for error_processor, cls in self._error_processors:
                 if cls is not None and not isinstance(exc_info[1], cls):
                     continue
-                result = _run_processor(processor, event, exc_info)
+                result = _run_processor(error_processor, event, exc_info)
                 if result is None:
-                    logger.debug("event dropped by error processor %r", processor)
+                    logger.debug("event dropped by error processor %r", error_processor)
                     return None
                 event = result
 
