@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Optional, Tuple, Type, Union
+from typing import Any
 
 from ._stacktrace import frames_from_traceback, set_in_app
+from .types import ExcInfo
 
-ExcInfo = Tuple[Type[BaseException], BaseException, Optional[TracebackType]]
 _MAX_EXCEPTIONS = 100
 
 
-def exc_info_from_error(error: Union[BaseException, ExcInfo]) -> ExcInfo:
+def exc_info_from_error(error: BaseException | ExcInfo) -> ExcInfo:
     """An ``exc_info`` tuple from an exception or an ``exc_info`` tuple."""
     if isinstance(error, tuple) and len(error) == 3 and isinstance(error[1], BaseException):
         return (type(error[1]), error[1], error[2])
@@ -120,4 +118,3 @@ def event_from_exception(
 
 
 __all__ = ["ExcInfo", "event_from_exception", "exc_info_from_error", "exceptions_from_error"]
-_ = sys

@@ -138,7 +138,7 @@ def set_in_app(
         if "site-packages" in parts or "dist-packages" in parts:
             frame["in_app"] = False
             continue
-        if project_root and abs_path and _under(abs_path, project_root):
+        if project_root and abs_path and not abs_path.startswith("<") and _under(abs_path, project_root):
             frame["in_app"] = True
 
 
