@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from .integrations import Integration
 
 _T = TypeVar("_T")
-_Layer = tuple["Client | None", Scope]
+# (client, scope, owner): owner is the asyncio task that made the layer, or None outside tasks.
+_Layer = tuple["Client | None", Scope, object]
 
 _LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
 
@@ -90,19 +91,33 @@ class Hub(metaclass=_HubMeta):
 
     @property
     def scope(self) -> Scope:
-        """The scope of the top layer."""
-        pushed = self._pushed.get()
-        return pushed[-1][1] if pushed else self._base[1]
+        """The scope of the top layer (this task's own copy, when called inside an asyncio task)."""
+        return self._writable_layer()[1]
 
     def _stack_layer(self) -> _Layer:
         pushed = self._pushed.get()
-        return pushed[-1] if pushed else (self._base[0], self._base[1])
+        return pushed[-1] if pushed else (self._base[0], self._base[1], None)
+
+    def _writable_layer(self) -> _Layer:
+        """The top layer, first copied into this asyncio task's context if another task owns it.
+
+        Tasks inherit their creator's context, so without this a task that sets a tag without
+        pushing a scope would change the scope every other task shares.
+        """
+        pushed = self._pushed.get()
+        top = pushed[-1] if pushed else (self._base[0], self._base[1], None)
+        task = _current_task()
+        if task is None or top[2] is task:
+            return top
+        layer: _Layer = (top[0], top[1].copy(), task)
+        self._pushed.set((*pushed, layer))
+        return layer
 
     def bind_client(self, client: Client | None) -> None:
         """Bind ``client`` to the top layer."""
         pushed = self._pushed.get()
         if pushed:
-            self._pushed.set((*pushed[:-1], (client, pushed[-1][1])))
+            self._pushed.set((*pushed[:-1], (client, pushed[-1][1], pushed[-1][2])))
         else:
             self._base[0] = client
 
@@ -113,8 +128,8 @@ class Hub(metaclass=_HubMeta):
         ``callback(scope)`` on the new scope and pops it again (so it also works as a decorator).
         """
         pushed = self._pushed.get()
-        top = pushed[-1] if pushed else (self._base[0], self._base[1])
-        layer: _Layer = (top[0], top[1].copy())
+        top = pushed[-1] if pushed else (self._base[0], self._base[1], None)
+        layer: _Layer = (top[0], top[1].copy(), _current_task())
         token = self._pushed.set((*pushed, layer))
         manager = _ScopeManager(self, layer, token)
         if callback is None:
@@ -138,14 +153,14 @@ class Hub(metaclass=_HubMeta):
         logger.warning("push_scope blocks were left out of order; popping by identity")
         self._pushed.set(tuple(item for item in pushed if item is not layer))
 
-    def pop_scope_unsafe(self) -> _Layer | None:
-        """Pop the top layer pushed on this hub and return it (``None`` if only the base is left)."""
+    def pop_scope_unsafe(self) -> tuple[Client | None, Scope] | None:
+        """Pop the top layer pushed on this hub; returns its ``(client, scope)``, or ``None``."""
         pushed = self._pushed.get()
         if not pushed:
             logger.warning("pop_scope_unsafe called with no pushed scope")
             return None
         self._pushed.set(pushed[:-1])
-        return pushed[-1]
+        return pushed[-1][0], pushed[-1][1]
 
     def configure_scope(self, callback: Callable[[Scope], None] | None = None) -> Any:
         """Change the top scope.
@@ -154,15 +169,17 @@ class Hub(metaclass=_HubMeta):
         bound. Without, returns a context manager yielding the scope (a throw-away one when no
         client is bound, so that unconfigured programs collect nothing).
         """
-        client, scope = self._stack_layer()
+        client = self._stack_layer()[0]
+        if client is None:
+            return None if callback is not None else _yield_scope(Scope())
+        scope = self._writable_layer()[1]
         if callback is not None:
-            if client is not None:
-                try:
-                    callback(scope)
-                except Exception:
-                    logger.error("configure_scope callback raised", exc_info=True)
+            try:
+                callback(scope)
+            except Exception:
+                logger.error("configure_scope callback raised", exc_info=True)
             return None
-        return _yield_scope(scope if client is not None else Scope())
+        return _yield_scope(scope)
 
     # -- activation ---------------------------------------------------------------------------
 
@@ -188,7 +205,7 @@ class Hub(metaclass=_HubMeta):
 
     def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> str | None:
         """Send a ready-made event dict through the client's pipeline; returns its id or ``None``."""
-        client, top = self._stack_layer()
+        client, top, _ = self._stack_layer()
         if client is None:
             return None
         try:
@@ -235,9 +252,10 @@ class Hub(metaclass=_HubMeta):
         **kwargs: Any,
     ) -> None:
         """Record a breadcrumb on the top scope. A callable is called (only when a client is bound)."""
-        client, scope = self._stack_layer()
+        client = self._stack_layer()[0]
         if client is None:
             return
+        scope = self._writable_layer()[1]
         try:
             client.add_breadcrumb(scope, crumb, hint, kwargs)
         except Exception:
@@ -259,6 +277,15 @@ class Hub(metaclass=_HubMeta):
         """The bound client's integration of that identifier or class, if it is enabled."""
         client = self.client
         return client.get_integration(name_or_class) if client is not None else None
+
+
+def _current_task() -> object:
+    """The running asyncio task, or None; never imports asyncio (no loop can run without it)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    loop = asyncio._get_running_loop()
+    return asyncio.current_task(loop) if loop is not None else None
 
 
 @contextmanager

@@ -80,3 +80,40 @@ def test_a_new_thread_starts_with_the_main_scope_data_but_cannot_change_it() -> 
         sentry_sdk.capture_message("from main")
 
     assert [{"app": "main", "thread": "yes"}, {"app": "main"}] == [e["tags"] for e in events]
+
+
+def test_tasks_that_do_not_push_a_scope_still_get_their_own_copy() -> None:
+    """Tags and breadcrumbs set in a task without push_scope stay in that task."""
+    from sentry_sdk.testing import capture_events
+
+    with capture_events() as events:
+        with sentry_sdk.configure_scope() as scope:
+            scope.set_tag("app", "main")
+
+        async def main() -> None:
+            gate = asyncio.Event()
+            ready = 0
+
+            async def work(i: int) -> None:
+                nonlocal ready
+                with sentry_sdk.configure_scope() as scope:
+                    scope.set_tag("task", str(i))
+                sentry_sdk.add_breadcrumb(message=f"crumb {i}")
+                ready += 1
+                if ready == 20:
+                    gate.set()
+                await gate.wait()
+                sentry_sdk.capture_message(str(i))
+
+            await asyncio.gather(*(work(i) for i in range(20)))
+
+        asyncio.run(main())
+        sentry_sdk.capture_message("main")
+
+    by_message = {e["message"]: e for e in events}
+    for i in range(20):
+        event = by_message[str(i)]
+        assert {"app": "main", "task": str(i)} == event["tags"]
+        assert [f"crumb {i}"] == [c["message"] for c in event["breadcrumbs"]["values"]]
+    assert {"app": "main"} == by_message["main"]["tags"]
+    assert "breadcrumbs" not in by_message["main"]
