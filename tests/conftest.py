@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from payload_check import check_envelope, check_envelope_bytes, check_parsed
 
 from sentry_sdk import Hub, Scope
 from sentry_sdk._log import set_debug, set_internal_error_hook
+from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.dedupe import DedupeIntegration
-from sentry_sdk.testing import IngestServer
+from sentry_sdk.testing import CapturingTransport, IngestServer
 
 pytest_plugins = ["pytester"]
 
@@ -78,3 +80,37 @@ def run_script(tmp_path: Path) -> Callable[[str], subprocess.CompletedProcess[st
         return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def every_payload_passes_relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every envelope a test hands to the in-memory transport or sends to the ingest server is checked.
+
+    Checked at the end of the test: framing, UUID event ids, and Relay's normalizer on every event.
+    """
+    seen: list[Envelope] = []
+    original = CapturingTransport.capture_envelope
+
+    def recording(self: CapturingTransport, envelope: Envelope) -> None:
+        seen.append(envelope)
+        original(self, envelope)
+
+    monkeypatch.setattr(CapturingTransport, "capture_envelope", recording)
+    servers: list[IngestServer] = []
+    original_start = IngestServer.start
+
+    def tracking_start(self: IngestServer) -> IngestServer:
+        servers.append(self)
+        return original_start(self)
+
+    monkeypatch.setattr(IngestServer, "start", tracking_start)
+    yield
+    for envelope in seen:
+        check_envelope(envelope)
+    for server in servers:
+        for request in server.requests:
+            raw = getattr(request, "raw_body", None)
+            if raw is not None and request.status == 200:
+                check_envelope_bytes(raw)
+            elif request.envelope is not None and request.status == 200:
+                check_parsed(request.envelope)
