@@ -213,4 +213,34 @@ class IngestServer:
 
 
 def describe_event(event: Mapping[str, Any]) -> str:
-    return json.dumps(event, indent=1)[:2000]
+    """A short human-readable account of an event, as the demo prints it."""
+    lines = [f"level: {event.get('level')}  event_id: {event.get('event_id')}"]
+    values = (event.get("exception") or {}).get("values") or []
+    for exc in values:
+        lines.append(f"exception: {exc.get('type')}: {exc.get('value')}")
+    if values:
+        frames = ((values[-1].get("stacktrace") or {}).get("frames")) or []
+        for frame in frames[-3:]:
+            lines.append(
+                f'  File "{frame.get("filename")}", line {frame.get("lineno")}, in {frame.get("function")}'
+            )
+            if frame.get("context_line") is not None:
+                lines.append(f"    {frame['context_line'].strip()}")
+    logentry = event.get("logentry") or {}
+    message = event.get("message") or logentry.get("formatted") or logentry.get("message")
+    if message:
+        lines.append(f"message: {message}")
+    if event.get("logger"):
+        lines.append(f"logger: {event['logger']}")
+    if event.get("tags"):
+        lines.append("tags: " + ", ".join(f"{k}={v}" for k, v in sorted(event["tags"].items())))
+    if event.get("user"):
+        lines.append(f"user: {event['user']}")
+    crumbs = (event.get("breadcrumbs") or {}).get("values") or []
+    for crumb in crumbs:
+        category, level = crumb.get("category", ""), crumb.get("level", "info")
+        lines.append(f"breadcrumb: [{category}] {crumb.get('message', '')} ({level})")
+    for key in ("release", "environment"):
+        if event.get(key):
+            lines.append(f"{key}: {event[key]}")
+    return "\n".join(lines)

@@ -85,7 +85,7 @@ def check_capture_exception(server: IngestServer) -> None:
         exc["type"],
         exc["value"],
     )
-    assert {"type": "generic", "handled": True} == exc["mechanism"]
+    assert ("generic", True) == (exc["mechanism"]["type"], exc["mechanism"]["handled"])
     frame = exc["stacktrace"]["frames"][-1]
     assert 'int("not a number")' == frame["context_line"].strip()
 

@@ -51,7 +51,11 @@ def test_exc_info_makes_an_exception_event(transport: CapturingTransport) -> Non
         logging.getLogger("app").exception("lookup failed")
     (event,) = transport.events
     (exc,) = event["exception"]["values"]
-    assert ("KeyError", {"type": "logging", "handled": True}) == (exc["type"], exc["mechanism"])
+    assert ("KeyError", "logging", True) == (
+        exc["type"],
+        exc["mechanism"]["type"],
+        exc["mechanism"]["handled"],
+    )
     assert "lookup failed" == event["logentry"]["formatted"]
 
 
