@@ -199,6 +199,12 @@ class BugsinkServer:
             rows = db.execute("select data from events_event order by digested_at, id").fetchall()
         return [json.loads(row[0]) for row in rows]
 
+    def raw_envelopes(self, after_id: int = 0) -> list[tuple[int, bytes]]:
+        """``(id, body)`` of every request body Bugsink kept (decompressed), newer than ``after_id``."""
+        with sqlite3.connect(self._db) as db:
+            query = "select id, data from ingest_envelope where id > ? order by id"
+            return [(int(i), bytes(data)) for i, data in db.execute(query, (after_id,)).fetchall()]
+
     def event(self, event_id: str) -> dict[str, Any]:
         """The stored event with this id (as sent, without dashes)."""
         with sqlite3.connect(self._db) as db:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from bugsink_server import BugsinkServer, BugsinkUnavailable
+from payload_check import check_envelope_bytes
 
 
 def _start(path: Path, **kwargs: int) -> BugsinkServer:
@@ -26,6 +27,20 @@ def bugsink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BugsinkServer]
     server = _start(tmp_path_factory.mktemp("bugsink"))
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def every_envelope_bugsink_received_passes_relay(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The raw bodies Bugsink kept for this test pass the framing and Relay checks."""
+    if "bugsink" not in request.fixturenames:
+        yield
+        return
+    server: BugsinkServer = request.getfixturevalue("bugsink")
+    seen = max((i for i, _ in server.raw_envelopes()), default=0)
+    yield
+    bodies = server.raw_envelopes(seen)
+    for _, body in bodies:
+        check_envelope_bytes(body)
 
 
 @pytest.fixture
