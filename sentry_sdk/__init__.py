@@ -14,6 +14,12 @@ from .api import (
     init,
     last_event_id,
     push_scope,
+    set_context,
+    set_extra,
+    set_level,
+    set_tag,
+    set_tags,
+    set_user,
 )
 from .client import Client
 from .consts import VERSION
@@ -39,4 +45,10 @@ __all__ = [
     "integrations",
     "last_event_id",
     "push_scope",
+    "set_context",
+    "set_extra",
+    "set_level",
+    "set_tag",
+    "set_tags",
+    "set_user",
 ]

@@ -26,6 +26,12 @@ __all__ = [
     "init",
     "last_event_id",
     "push_scope",
+    "set_context",
+    "set_extra",
+    "set_level",
+    "set_tag",
+    "set_tags",
+    "set_user",
 ]
 
 
@@ -105,6 +111,36 @@ def configure_scope(callback: Callable[[Scope], None] | None = None) -> Any:
 def push_scope(callback: Callable[[Scope], None] | None = None) -> Any:
     """``with push_scope() as scope:`` for data that applies only inside the block."""
     return Hub.current.push_scope(callback)
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Set a tag on the current scope."""
+    Hub.current.scope.set_tag(key, value)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    """Set several tags on the current scope."""
+    Hub.current.scope.set_tags(tags)
+
+
+def set_extra(key: str, value: Any) -> None:
+    """Set extra data on the current scope."""
+    Hub.current.scope.set_extra(key, value)
+
+
+def set_context(key: str, value: dict[str, Any]) -> None:
+    """Set a structured context on the current scope."""
+    Hub.current.scope.set_context(key, value)
+
+
+def set_user(value: dict[str, Any] | None) -> None:
+    """Set (or with ``None`` clear) the user on the current scope."""
+    Hub.current.scope.set_user(value)
+
+
+def set_level(value: str) -> None:
+    """Set the level of events captured under the current scope."""
+    Hub.current.scope.set_level(value)
 
 
 def last_event_id() -> str | None:

@@ -86,3 +86,27 @@ def test_a_copied_scope_is_independent() -> None:
     assert [{"message": "one"}, {"message": "two"}] == copy.breadcrumbs
     assert {"a": "1", "c": "3"} == original._tags
     assert {"a": "1", "b": "2"} == copy._tags
+
+
+def test_module_level_setters_write_to_the_current_scope() -> None:
+    """set_tag, set_tags, set_extra, set_context, set_user and set_level work without configure_scope."""
+    with capture_events() as events:
+        with sentry_sdk.push_scope():
+            sentry_sdk.set_tag("a", "1")
+            sentry_sdk.set_tags({"b": "2"})
+            sentry_sdk.set_extra("e", [1])
+            sentry_sdk.set_context("ctx", {"k": "v"})
+            sentry_sdk.set_user({"id": 9})
+            sentry_sdk.set_level("warning")
+            sentry_sdk.capture_message("inside")
+        sentry_sdk.capture_message("outside")
+    inside, outside = events
+    assert ({"a": "1", "b": "2"}, {"e": [1]}, {"k": "v"}, {"id": 9}, "warning") == (
+        inside["tags"],
+        inside["extra"],
+        inside["contexts"]["ctx"],
+        inside["user"],
+        inside["level"],
+    )
+    assert {"tags", "extra", "user"}.isdisjoint(outside)
+    assert "info" == outside["level"]
