@@ -1,0 +1,379 @@
+"""Side-by-side benchmark: this package against the real sentry-sdk, same script, same run.
+
+    python benchmarks/bench.py                 # creates benchmarks/.venv-sentry-sdk if needed
+    python benchmarks/bench.py --against VENV  # a virtualenv that has sentry-sdk installed
+    python benchmarks/bench.py --rounds 5 --markdown
+
+The measuring half of this file (``--worker``) uses only the public API, so the very same code runs
+under both packages. The driving half alternates the two packages round by round, sends every event
+to a loopback sink in this process, and prints the median of each metric and the ratio ours/theirs.
+Shared machines are noisy: compare ratios from one run, not absolute times across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VENV = Path(__file__).resolve().parent / ".venv-sentry-sdk"
+
+# ---------------------------------------------------------------------------------------------
+# The worker: runs in a fresh interpreter with one of the two packages importable.
+# ---------------------------------------------------------------------------------------------
+
+
+def _median_us(samples: list[float]) -> float:
+    return statistics.median(samples) * 1e6
+
+
+def _time_calls(fn: Any, number: int, repeat: int = 5) -> float:
+    """Median over ``repeat`` batches of the per-call time of ``fn``, in microseconds."""
+    batches = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        batches.append((time.perf_counter() - start) / number)
+    return _median_us(batches)
+
+
+def _recurse(depth: int) -> None:
+    local_a = depth * 2  # noqa: F841 - local variables for the SDK to collect
+    local_b = {"depth": depth, "items": list(range(5))}  # noqa: F841
+    if depth <= 1:
+        raise ValueError(f"failed at the bottom, depth {depth}")
+    _recurse(depth - 1)
+
+
+def _capture_time(sentry_sdk: Any, depth: int, number: int) -> float:
+    # One capture and a flush first, so the first send's lazy set-up (thread start, HTTP imports)
+    # is not measured as part of capturing.
+    try:
+        _recurse(depth)
+    except ValueError:
+        sentry_sdk.capture_exception()
+    sentry_sdk.flush(timeout=10)
+    samples = []
+    for _ in range(number):
+        try:
+            _recurse(depth)
+        except ValueError:
+            start = time.perf_counter()
+            sentry_sdk.capture_exception()
+            samples.append(time.perf_counter() - start)
+    return _median_us(samples)
+
+
+def worker(dsn: str, slow_dsn: str) -> dict[str, float]:
+    """Measure everything in this process; returns metric -> value."""
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")  # deprecation warnings of the 2.x API are not our subject
+    results: dict[str, float] = {}
+
+    log = logging.getLogger("bench")
+    log.setLevel(logging.INFO)
+    log.addHandler(logging.NullHandler())
+    log.propagate = False
+    results["logging.info without SDK (us)"] = _time_calls(lambda: log.info("order %s placed", 42), 5000)
+
+    start = time.perf_counter()
+    import sentry_sdk
+
+    results["import in a warm process (ms)"] = (time.perf_counter() - start) * 1e3
+
+    start = time.perf_counter()
+    sentry_sdk.init(dsn=dsn, transport_queue_size=100)
+    results["init (ms)"] = (time.perf_counter() - start) * 1e3
+
+    for depth in (1, 30):
+        results[f"capture_exception, {depth} frames, locals on (us)"] = _capture_time(sentry_sdk, depth, 200)
+        sentry_sdk.flush(timeout=10)
+    results["capture_message (us)"] = _time_calls(lambda: sentry_sdk.capture_message("hello"), 100, 5)
+    sentry_sdk.flush(timeout=10)
+    results["add_breadcrumb (us)"] = _time_calls(
+        lambda: sentry_sdk.add_breadcrumb(message="m", category="c"), 5000
+    )
+    results["set_tag (us)"] = _time_calls(lambda: sentry_sdk.set_tag("k", "v"), 5000)
+
+    def push() -> None:
+        with sentry_sdk.push_scope():
+            pass
+
+    results["push_scope enter+exit (us)"] = _time_calls(push, 5000)
+    with_sdk = _time_calls(lambda: log.info("order %s placed", 42), 5000)
+    results["logging.info with SDK (us)"] = with_sdk
+    results["logging.info overhead (us)"] = with_sdk - results["logging.info without SDK (us)"]
+
+    sentry_sdk.init(dsn=dsn, include_local_variables=False)
+    with sentry_sdk.configure_scope() as scope:
+        scope.clear_breadcrumbs()  # the breadcrumb and logging runs above left 100 behind
+    for depth in (1, 30):
+        results[f"capture_exception, {depth} frames, locals off (us)"] = _capture_time(sentry_sdk, depth, 200)
+        sentry_sdk.flush(timeout=10)
+
+    # Throughput: a burst of 2000 events to the fast sink, then flush.
+    burst_dsn = dsn.replace("://", "://burst", 1)
+    sentry_sdk.init(dsn=burst_dsn)
+    start = time.perf_counter()
+    for i in range(2000):
+        sentry_sdk.capture_message(f"burst {i}")
+    sentry_sdk.flush(timeout=60)
+    elapsed = time.perf_counter() - start
+    delivered = _sink_count(burst_dsn)
+    results["burst of 2000: delivered"] = delivered
+    results["burst of 2000: delivered per second"] = delivered / elapsed
+
+    # flush() with 100 pending events.
+    sentry_sdk.init(dsn=dsn, transport_queue_size=200)
+    for i in range(100):
+        sentry_sdk.capture_message(f"pending {i}")
+    start = time.perf_counter()
+    sentry_sdk.flush(timeout=60)
+    results["flush with 100 pending (ms)"] = (time.perf_counter() - start) * 1e3
+
+    # Peak memory while the sink is slow.
+    import tracemalloc
+
+    sentry_sdk.init(dsn=slow_dsn)
+    tracemalloc.start()
+    for _ in range(500):
+        try:
+            _recurse(10)
+        except ValueError:
+            sentry_sdk.capture_exception()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    results["peak memory, 500 errors to a slow sink (KiB)"] = peak / 1024
+    sentry_sdk.flush(timeout=0.1)
+    return results
+
+
+def _sink_count(dsn: str) -> float:
+    import urllib.request
+
+    key = dsn.split("://", 1)[1].split("@", 1)[0]
+    base = dsn.split("@", 1)[1].rsplit("/", 1)[0]
+    with urllib.request.urlopen(f"http://{base}/count/{key}", timeout=10) as response:
+        return float(response.read())
+
+
+def floors() -> dict[str, float]:
+    """What any SDK must pay at least: raising, walking the frames, encoding an event."""
+    import traceback
+
+    results: dict[str, float] = {}
+
+    def raise_catch() -> None:
+        try:
+            _recurse(1)
+        except ValueError:
+            pass
+
+    results["floor: raise + catch, 1 frame (us)"] = _time_calls(raise_catch, 2000)
+
+    def walk() -> None:
+        try:
+            _recurse(30)
+        except ValueError as exc:
+            traceback.extract_tb(exc.__traceback__)
+
+    results["floor: raise + walk 30 frames with source (us)"] = _time_calls(walk, 500)
+    event = {
+        "event_id": "a" * 32,
+        "exception": {
+            "values": [{"type": "ValueError", "value": "x", "stacktrace": {"frames": [{"lineno": 1}] * 5}}]
+        },
+        "breadcrumbs": {"values": [{"message": "m", "timestamp": 1.0}] * 10},
+        "tags": {f"t{i}": "v" for i in range(5)},
+    }
+    results["floor: json.dumps of a typical event (us)"] = _time_calls(lambda: json.dumps(event), 2000)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The driver: sink, virtualenv, alternating rounds, table.
+# ---------------------------------------------------------------------------------------------
+
+
+class _Sink:
+    """A loopback HTTP endpoint that answers 200 and counts envelopes per public key."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        counts: dict[str, int] = {}
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                # Without this, headers and body leave in two packets and the client's delayed ACK
+                # adds 40 ms to every request: a property of the sink, not of either SDK.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth = self.headers.get("X-Sentry-Auth", "")
+                key = auth.split("sentry_key=", 1)[1].split(",", 1)[0] if "sentry_key=" in auth else ""
+                with lock:
+                    counts[key] = counts.get(key, 0) + 1
+                if delay:
+                    time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def do_GET(self) -> None:
+                key = self.path.rsplit("/", 1)[1]
+                with lock:
+                    body = str(counts.pop(key, 0)).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def dsn(self, key: str) -> str:
+        return f"http://{key}@127.0.0.1:{self.server.server_address[1]}/1"
+
+
+def _ensure_venv(venv: Path) -> Path:
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"creating {venv} with the real sentry-sdk ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "sentry-sdk"], check=True)
+    return python
+
+
+def _version(python: str, env: dict[str, str], cwd: str) -> str:
+    code = "import sentry_sdk; print(sentry_sdk.VERSION, sentry_sdk.__file__)"
+    return subprocess.run(
+        [python, "-c", code], env=env, cwd=cwd, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _run_worker(python: str, env: dict[str, str], cwd: str, dsn: str, slow_dsn: str) -> dict[str, float]:
+    out = subprocess.run(
+        [python, str(Path(__file__).resolve()), "--worker", dsn, slow_dsn],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if out.returncode:
+        raise RuntimeError(f"worker failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _process_times(python: str, env: dict[str, str], cwd: str, count: int) -> dict[str, float]:
+    """Import time in fresh processes, and how much longer such a process takes in all."""
+    imports, walls, bare = [], [], []
+    code = "import time; t = time.perf_counter(); import sentry_sdk; print(time.perf_counter() - t)"
+    for _ in range(count):
+        start = time.perf_counter()
+        subprocess.run([python, "-c", "pass"], env=env, cwd=cwd, check=True)
+        bare.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        out = subprocess.run(
+            [python, "-c", code], env=env, cwd=cwd, check=True, capture_output=True, text=True
+        )
+        walls.append(time.perf_counter() - start)
+        imports.append(float(out.stdout))
+    import_ms = statistics.median(imports) * 1e3
+    extra_ms = (statistics.median(walls) - statistics.median(bare)) * 1e3
+    return {
+        "import sentry_sdk, fresh process (ms)": import_ms,
+        "process with a bare import: time beyond import (ms)": max(0.0, extra_ms - import_ms),
+    }
+
+
+_HIGHER_IS_BETTER = ("delivered",)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--against", type=Path, default=DEFAULT_VENV, help="virtualenv with sentry-sdk")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--worker", nargs=2, metavar=("DSN", "SLOW_DSN"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        results = worker(*args.worker)
+        results.update(floors())
+        print(json.dumps(results))
+        return 0
+
+    theirs_python = str(_ensure_venv(args.against))
+    cwd = tempfile.mkdtemp()  # never the repository, so only PYTHONPATH decides which package loads
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "PYTHONPATH"))}
+    ours = (sys.executable, {**base_env, "PYTHONPATH": str(ROOT)})
+    theirs = (theirs_python, base_env)
+    print(f"ours:   {_version(ours[0], ours[1], cwd)}", file=sys.stderr)
+    print(f"theirs: {_version(theirs[0], theirs[1], cwd)}", file=sys.stderr)
+
+    sink, slow_sink = _Sink(), _Sink(delay=0.05)
+    samples: dict[str, dict[str, list[float]]] = {"ours": {}, "theirs": {}}
+    for round_no in range(args.rounds):
+        order = [("ours", ours), ("theirs", theirs)]
+        if round_no % 2:
+            order.reverse()
+        for name, (python, env) in order:
+            print(f"round {round_no + 1}/{args.rounds}: {name}", file=sys.stderr)
+            key = f"{name}{round_no}"
+            results = _run_worker(python, env, cwd, sink.dsn(key), slow_sink.dsn(key + "slow"))
+            results.update(_process_times(python, env, cwd, 5))
+            for metric, value in results.items():
+                samples[name].setdefault(metric, []).append(value)
+
+    rows = []
+    for metric in samples["ours"]:
+        a = statistics.median(samples["ours"][metric])
+        b = statistics.median(samples["theirs"].get(metric, [float("nan")]))
+        ratio = a / b if b else float("nan")
+        rows.append((metric, a, b, ratio))
+    header = f"{'metric':58} {'ours':>10} {'sentry-sdk':>11} {'ours/theirs':>12}"
+    if args.markdown:
+        print(
+            f"Run on {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {args.rounds} alternating rounds.\n"
+        )
+        print("| metric | ours | sentry-sdk | ours / sentry-sdk |")
+        print("|---|---:|---:|---:|")
+        for metric, a, b, ratio in rows:
+            print(f"| {metric} | {a:.1f} | {b:.1f} | {ratio:.2f} |")
+    else:
+        print(header)
+        for metric, a, b, ratio in rows:
+            print(f"{metric:58} {a:10.1f} {b:11.1f} {ratio:12.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
