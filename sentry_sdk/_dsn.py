@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from .consts import USER_AGENT
 
 
@@ -23,6 +21,8 @@ class Dsn:
             return
         if not isinstance(value, str):
             raise BadDsn(f"DSN must be a string, not {type(value).__name__}")
+        from urllib.parse import urlsplit  # only at init: it imports ipaddress and more
+
         try:
             parts = urlsplit(value.strip())
             port = parts.port

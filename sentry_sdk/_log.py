@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from types import TracebackType
 
 logger = logging.getLogger("sentry_sdk.errors")
 # Without a handler of its own, Python's last-resort handler would print our
@@ -56,13 +56,19 @@ def report_internal_error(exc: BaseException | None = None) -> None:
         hook(exc)
 
 
-@contextmanager
-def capture_internal_exceptions() -> Iterator[None]:
-    """Run the block; an ``Exception`` escaping it is reported as an internal error and swallowed."""
-    try:
-        yield
-    except Exception as exc:
-        report_internal_error(exc)
+class capture_internal_exceptions:  # noqa: N801 - used like a function, as in sentry-sdk
+    """``with capture_internal_exceptions():`` reports an ``Exception`` from the block and swallows it."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if exc is not None and isinstance(exc, Exception):
+            report_internal_error(exc)
+            return True
+        return False
 
 
 __all__ = [

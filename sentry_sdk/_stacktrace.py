@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import linecache
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -68,6 +67,8 @@ def _source_lines(co_filename: str, module_globals: dict[str, Any]) -> list[str]
     # through the module's __loader__ for zip imports and other non-file loaders, and a file already
     # cached costs one dict lookup. Its size is bounded by the number of source files that ran.
     try:
+        import linecache  # imported on first use: it pulls in tokenize
+
         return linecache.getlines(co_filename, module_globals)
     except Exception:
         # A loader's get_source() can raise anything; a frame without source is still useful.

@@ -9,14 +9,11 @@ does not reach the transport is dropped for a reason that is counted and logged.
 from __future__ import annotations
 
 import os
-import random
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -195,7 +192,7 @@ class Client:
             return None
         event_id = event.get("event_id")
         if not event_id:
-            event_id = event["event_id"] = uuid.uuid4().hex
+            event_id = event["event_id"] = _new_event_id()
         if "timestamp" not in event:
             event["timestamp"] = time.time()
 
@@ -264,7 +261,11 @@ class Client:
                 return True
         else:
             rate = self.options["sample_rate"]
-        return bool(rate >= 1.0 or random.random() < rate)
+        if rate >= 1.0:
+            return True
+        from random import random  # only needed when sampling is on
+
+        return bool(random() < rate)
 
     def _attach_stacktrace(self, event: Event) -> None:
         frame = sys._getframe(0)
@@ -325,4 +326,13 @@ class Client:
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+
+
+def _new_event_id() -> str:
+    """A random (version 4) UUID as 32 hex digits, without importing ``uuid``."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()

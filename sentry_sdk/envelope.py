@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 __all__ = ["Envelope", "Item", "PayloadRef"]
 
 
 def _json_bytes(value: Any) -> bytes:
+    import json  # normally first used on the worker thread, keeping it off the import path
+
     return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

@@ -9,8 +9,7 @@ block restores exactly what was there before.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -288,9 +287,19 @@ def _current_task() -> object:
     return asyncio.current_task(loop) if loop is not None else None
 
 
-@contextmanager
-def _yield_scope(scope: Scope) -> Iterator[Scope]:
-    yield scope
+class _yield_scope:  # noqa: N801 - behaves as the generator function it replaces
+    """``with configure_scope() as scope:`` hands out the scope and does nothing on exit."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    def __enter__(self) -> Scope:
+        return self._scope
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 GLOBAL_HUB = Hub()
