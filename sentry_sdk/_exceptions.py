@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import islice
 from types import TracebackType
-from typing import Any, Optional
 
 from ._stacktrace import frames_from_traceback, set_in_app
 
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+    ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
+
+
 __all__ = ["ExcInfo", "event_from_exception", "exc_info_from_error", "exceptions_from_error"]
 
-ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
 
 # One event carries at most this many exceptions, so a hostile or runaway chain or group (a group
 # of a million members, a chain built in a loop) costs a bounded amount of work and payload.

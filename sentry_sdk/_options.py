@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ._dsn import Dsn
 from ._log import logger
@@ -19,7 +18,12 @@ from .consts import (
     DEFAULT_SHUTDOWN_TIMEOUT,
 )
 
-_Check = Callable[[Any], bool]
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    _Check = Callable[[Any], bool]
 
 
 def _is_bool(v: Any) -> bool:

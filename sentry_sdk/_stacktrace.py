@@ -6,7 +6,14 @@ import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from types import FrameType, TracebackType
-from typing import Any, Optional
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+    _Located = tuple[FrameType, Optional[int]]
+
 
 __all__ = ["filename_for_module", "frames_from_stack", "frames_from_traceback", "set_in_app"]
 
@@ -17,7 +24,6 @@ _CONTEXT_LINES = 5
 _LIBRARY_DIRS = frozenset(("site-packages", "dist-packages"))
 
 # A frame and the line it was executing; the line is None when the interpreter does not know it.
-_Located = tuple[FrameType, Optional[int]]
 
 
 def _split_path(path: str) -> list[str]:

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
 from ._log import report_internal_error
 from .client import Client
 from .hub import Hub
 from .scope import Scope
-from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
+
 
 __all__ = [
     "add_breadcrumb",

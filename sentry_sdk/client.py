@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
 from ._dsn import Dsn
 from ._log import logger, report_internal_error, set_debug
@@ -26,10 +25,16 @@ from .consts import SDK_NAME, SDK_PACKAGE, VERSION
 from .envelope import Envelope
 from .scope import Scope
 from .transport import Transport, make_transport
-from .types import Breadcrumb, BreadcrumbHint, Event, Hint
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .integrations import Integration
+    from .types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 __all__ = ["Client"]
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["Envelope", "Item", "PayloadRef"]
 

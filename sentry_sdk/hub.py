@@ -12,18 +12,24 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._exceptions import event_from_exception, exc_info_from_error
 from ._log import logger, report_internal_error
 from .scope import Scope
-from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+
 
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from .client import Client
     from .integrations import Integration
+    from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
 
-_T = TypeVar("_T")
+    _T = TypeVar("_T")
+
 # (client, scope, owner): owner is the asyncio task that made the layer, or None outside tasks.
 _Layer = tuple["Client | None", Scope, object]
 

@@ -7,10 +7,16 @@ writes, so a push costs a handful of attribute reads rather than copying every d
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
 from ._log import logger
-from .types import Breadcrumb, ErrorProcessor, Event, EventProcessor, ExcInfo, Hint
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .types import Breadcrumb, ErrorProcessor, Event, EventProcessor, ExcInfo, Hint
+
 
 _global_event_processors: list[EventProcessor] = []
 

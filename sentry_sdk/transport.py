@@ -12,7 +12,6 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from ._dsn import Dsn
 from ._log import logger
@@ -20,7 +19,13 @@ from ._worker import BackgroundWorker
 from .consts import DEFAULT_QUEUE_SIZE, USER_AGENT
 from .envelope import Envelope
 
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+
+
 if TYPE_CHECKING:
+    from typing import Any
+
     import urllib3
 
 __all__ = ["HttpTransport", "Transport", "make_transport"]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from sentry_sdk._exceptions import ExcInfo, event_from_exception, exc_info_from_error, exceptions_from_error
+from sentry_sdk._exceptions import event_from_exception, exc_info_from_error, exceptions_from_error
+from sentry_sdk.types import ExcInfo
 
 _THIS_FILE = os.path.abspath(__file__)
 _SOURCE = Path(_THIS_FILE).read_text().splitlines()

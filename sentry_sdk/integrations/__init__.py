@@ -8,9 +8,14 @@ current client has it enabled, so patches stay harmless when it is not.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from .._log import logger
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["DidNotEnable", "Integration", "setup_integrations"]
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
 
 from ..scope import add_global_event_processor
-from ..types import Event, Hint
 from . import Integration
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..types import Event, Hint
+
 
 __all__ = ["DedupeIntegration"]
 

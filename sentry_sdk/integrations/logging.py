@@ -8,11 +8,16 @@ ones passed to :func:`ignore_logger` are never recorded.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from .._exceptions import event_from_exception
 from .._log import report_internal_error
 from . import Integration
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["LoggingIntegration", "ignore_logger"]
 
