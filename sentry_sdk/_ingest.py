@@ -85,8 +85,8 @@ def _parse_auth(header: str, query: str) -> dict[str, str]:
         for part in header[7:].split(","):
             k, _, v = part.strip().partition("=")
             rv[k] = v
-    for k, v in parse_qs(query).items():
-        rv.setdefault(k, v[0])
+    for name, values in parse_qs(query).items():
+        rv.setdefault(name, values[0])
     return rv
 
 

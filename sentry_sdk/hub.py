@@ -30,8 +30,21 @@ if TYPE_CHECKING:
 
     _T = TypeVar("_T")
 
-# (client, scope, owner): owner is the asyncio task that made the layer, or None outside tasks.
-_Layer = tuple["Client | None", Scope, object]
+
+class _Layer:
+    """One (client, scope) entry of a hub's stack.
+
+    Mutable, so that binding a client keeps the layer's identity (``with push_scope()`` pops by
+    it). ``owner`` is the asyncio task that made the layer, or ``None`` outside tasks.
+    """
+
+    __slots__ = ("client", "owner", "scope")
+
+    def __init__(self, client: Client | None, scope: Scope, owner: object) -> None:
+        self.client = client
+        self.scope = scope
+        self.owner = owner
+
 
 _LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
 
@@ -63,7 +76,7 @@ class _ScopeManager:
         self._token = token
 
     def __enter__(self) -> Scope:
-        return self._layer[1]
+        return self._layer.scope
 
     def __exit__(self, *exc: object) -> None:
         self._hub._pop_layer(self._layer, self._token)
@@ -81,7 +94,7 @@ class Hub(metaclass=_HubMeta):
             client = client_or_hub
         # The bottom layer is shared by every thread and task using this hub (binding a client
         # to the main hub must reach threads started later); pushed layers are per context.
-        self._base: list[Any] = [client, scope if scope is not None else Scope()]
+        self._base: _Layer = _Layer(client, scope if scope is not None else Scope(), None)
         self._pushed: ContextVar[tuple[_Layer, ...]] = ContextVar("sentry_hub_layers", default=())
         self._activations: list[Token[Hub | None]] = []
         self._last_event_id: str | None = None
@@ -92,16 +105,16 @@ class Hub(metaclass=_HubMeta):
     def client(self) -> Client | None:
         """The client of the top layer, or ``None`` when no client is bound."""
         pushed = self._pushed.get()
-        return pushed[-1][0] if pushed else self._base[0]
+        return (pushed[-1] if pushed else self._base).client
 
     @property
     def scope(self) -> Scope:
         """The scope of the top layer (this task's own copy, when called inside an asyncio task)."""
-        return self._writable_layer()[1]
+        return self._writable_layer().scope
 
     def _stack_layer(self) -> _Layer:
         pushed = self._pushed.get()
-        return pushed[-1] if pushed else (self._base[0], self._base[1], None)
+        return pushed[-1] if pushed else self._base
 
     def _writable_layer(self) -> _Layer:
         """The top layer, first copied into this asyncio task's context if another task owns it.
@@ -110,21 +123,19 @@ class Hub(metaclass=_HubMeta):
         pushing a scope would change the scope every other task shares.
         """
         pushed = self._pushed.get()
-        top = pushed[-1] if pushed else (self._base[0], self._base[1], None)
+        top = pushed[-1] if pushed else self._base
         task = _current_task()
-        if task is None or top[2] is task:
+        if task is None or top.owner is task:
             return top
-        layer: _Layer = (top[0], top[1].copy(), task)
+        layer = _Layer(top.client, top.scope.copy(), task)
         self._pushed.set((*pushed, layer))
         return layer
 
     def bind_client(self, client: Client | None) -> None:
         """Bind ``client`` to the top layer."""
+        # In place, even in a layer another task shares: binding a client is process-wide news.
         pushed = self._pushed.get()
-        if pushed:
-            self._pushed.set((*pushed[:-1], (client, pushed[-1][1], pushed[-1][2])))
-        else:
-            self._base[0] = client
+        (pushed[-1] if pushed else self._base).client = client
 
     def push_scope(self, callback: Callable[[Scope], None] | None = None) -> _ScopeManager | None:
         """Push a copy of the top scope.
@@ -133,8 +144,8 @@ class Hub(metaclass=_HubMeta):
         ``callback(scope)`` on the new scope and pops it again (so it also works as a decorator).
         """
         pushed = self._pushed.get()
-        top = pushed[-1] if pushed else (self._base[0], self._base[1], None)
-        layer: _Layer = (top[0], top[1].copy(), _current_task())
+        top = pushed[-1] if pushed else self._base
+        layer = _Layer(top.client, top.scope.copy(), _current_task())
         token = self._pushed.set((*pushed, layer))
         manager = _ScopeManager(self, layer, token)
         if callback is None:
@@ -165,7 +176,7 @@ class Hub(metaclass=_HubMeta):
             logger.warning("pop_scope_unsafe called with no pushed scope")
             return None
         self._pushed.set(pushed[:-1])
-        return pushed[-1][0], pushed[-1][1]
+        return pushed[-1].client, pushed[-1].scope
 
     def configure_scope(self, callback: Callable[[Scope], None] | None = None) -> Any:
         """Change the top scope.
@@ -174,10 +185,10 @@ class Hub(metaclass=_HubMeta):
         bound. Without, returns a context manager yielding the scope (a throw-away one when no
         client is bound, so that unconfigured programs collect nothing).
         """
-        client = self._stack_layer()[0]
+        client = self._stack_layer().client
         if client is None:
             return None if callback is not None else _yield_scope(Scope())
-        scope = self._writable_layer()[1]
+        scope = self._writable_layer().scope
         if callback is not None:
             try:
                 callback(scope)
@@ -210,7 +221,8 @@ class Hub(metaclass=_HubMeta):
 
     def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> str | None:
         """Send a ready-made event dict through the client's pipeline; returns its id or ``None``."""
-        client, top, _ = self._stack_layer()
+        layer = self._stack_layer()
+        client, top = layer.client, layer.scope
         if client is None:
             return None
         try:
@@ -257,10 +269,10 @@ class Hub(metaclass=_HubMeta):
         **kwargs: Any,
     ) -> None:
         """Record a breadcrumb on the top scope. A callable is called (only when a client is bound)."""
-        client = self._stack_layer()[0]
+        client = self._stack_layer().client
         if client is None:
             return
-        scope = self._writable_layer()[1]
+        scope = self._writable_layer().scope
         try:
             client.add_breadcrumb(scope, crumb, hint, kwargs)
         except Exception:

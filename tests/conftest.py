@@ -52,7 +52,7 @@ def _reset() -> None:
         if client is not None:
             client.close(timeout=0)
         hub.bind_client(None)
-        hub._base[1] = Scope()
+        hub._base.scope = Scope()
     DedupeIntegration.reset_last_seen()
     set_debug(False)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import sentry_sdk
 from sentry_sdk import Hub, Scope
 from sentry_sdk.testing import capture_events
@@ -141,3 +143,16 @@ def test_a_scope_left_in_another_context_is_popped_by_identity() -> None:
     assert base is not hub.scope
     manager.__exit__(None, None, None)
     assert base is hub.scope
+
+
+def test_init_inside_a_pushed_scope_keeps_the_stack_intact(caplog: pytest.LogCaptureFixture) -> None:
+    """``init`` inside ``with push_scope():`` binds the client there; leaving pops that scope cleanly."""
+    hub = Hub.current
+    base = hub.scope
+    with sentry_sdk.push_scope() as scope:
+        scope.set_tag("inner", "yes")
+        with capture_events() as events:
+            sentry_sdk.capture_message("inside")
+    assert base is hub.scope
+    assert [{"inner": "yes"}] == [e.get("tags") for e in events]
+    assert "out of order" not in caplog.text
