@@ -41,6 +41,7 @@ __all__ = ["Client"]
 # True while this context is inside the pipeline: an event captured from within it (a log line
 # in before_send, say) would recurse, so it is dropped instead.
 _in_pipeline: ContextVar[bool] = ContextVar("sentry_in_pipeline", default=False)
+_in_breadcrumb: ContextVar[bool] = ContextVar("sentry_in_breadcrumb", default=False)
 
 
 def _runtime_contexts() -> dict[str, dict[str, Any]]:
@@ -116,41 +117,61 @@ class Client:
         kwargs: dict[str, Any],
     ) -> None:
         """Finish a breadcrumb (call it if callable, defaults, ``before_breadcrumb``) and record it."""
+        before = self.options["before_breadcrumb"]
+        if callable(crumb) or before is not None:
+            # User code runs here; a breadcrumb it records (say, by logging) is dropped rather
+            # than sent through that same code again, which would recurse without end.
+            if _in_breadcrumb.get():
+                return
+            token = _in_breadcrumb.set(True)
+            try:
+                finished = self._finish_breadcrumb(crumb, hint, kwargs, before)
+            finally:
+                _in_breadcrumb.reset(token)
+        else:
+            finished = self._finish_breadcrumb(crumb, hint, kwargs, None)
+        max_breadcrumbs = self.options["max_breadcrumbs"]
+        if finished is not None and max_breadcrumbs:
+            scope.add_breadcrumb_raw(finished, max_breadcrumbs)
+
+    def _finish_breadcrumb(
+        self,
+        crumb: Breadcrumb | Callable[[], Breadcrumb] | None,
+        hint: BreadcrumbHint | None,
+        kwargs: dict[str, Any],
+        before: Callable[[Breadcrumb, BreadcrumbHint], Breadcrumb | None] | None,
+    ) -> Breadcrumb | None:
         if callable(crumb):
             try:
                 crumb = crumb()
             except Exception:
                 logger.error("breadcrumb callback raised; no breadcrumb recorded", exc_info=True)
-                return
+                return None
         if crumb is not None and not isinstance(crumb, Mapping):
             logger.warning("a breadcrumb must be a dict, got %r; ignored", type(crumb).__name__)
-            return
+            return None
         crumb = {**crumb, **kwargs} if crumb else kwargs
         if not crumb:
             logger.debug("ignoring an empty breadcrumb")
-            return
+            return None
         if "timestamp" not in crumb:
             crumb["timestamp"] = time.time()
         if "type" not in crumb:
             crumb["type"] = "default"
-        before = self.options["before_breadcrumb"]
-        if before is not None:
-            try:
-                crumb = before(crumb, hint or {})
-            except Exception:
-                logger.error("before_breadcrumb raised; the breadcrumb is dropped", exc_info=True)
-                return
-            if crumb is None:
-                logger.debug("breadcrumb dropped by before_breadcrumb")
-                return
-            if not isinstance(crumb, dict):
-                logger.warning(
-                    "before_breadcrumb returned %r, not a dict; breadcrumb dropped", type(crumb).__name__
-                )
-                return
-        max_breadcrumbs = self.options["max_breadcrumbs"]
-        if max_breadcrumbs:
-            scope.add_breadcrumb_raw(crumb, max_breadcrumbs)
+        if before is None:
+            return crumb
+        try:
+            result = before(crumb, hint or {})
+        except Exception:
+            logger.error("before_breadcrumb raised; the breadcrumb is dropped", exc_info=True)
+            return None
+        if result is None:
+            logger.debug("breadcrumb dropped by before_breadcrumb")
+            return None
+        if not isinstance(result, dict):
+            logger.warning("before_breadcrumb returned %r, not a dict; breadcrumb dropped", type(result).__name__)
+            return None
+        return result
 
     # -- events -------------------------------------------------------------------------------
 

@@ -235,6 +235,24 @@ def test_before_breadcrumb_and_max_breadcrumbs() -> None:
     assert {"default"} == {c["type"] for c in crumbs}
 
 
+def test_logging_inside_before_breadcrumb_does_not_recurse() -> None:
+    """A before_breadcrumb that logs gets the original crumb; the crumb its own log line would make is dropped."""
+    log = logging.getLogger("test.before_breadcrumb")
+    calls: list[str] = []
+
+    def before_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+        calls.append(crumb["message"])
+        log.warning("saw %s", crumb["message"])
+        return crumb
+
+    transport = init(before_breadcrumb=before_breadcrumb, default_integrations=True)
+    sentry_sdk.add_breadcrumb(message="first")
+    sentry_sdk.add_breadcrumb(lambda: {"message": "lazy"})
+    sentry_sdk.capture_message("x")
+    assert ["first", "lazy"] == calls
+    assert ["first", "lazy"] == [c["message"] for c in transport.events[0]["breadcrumbs"]["values"]]
+
+
 def test_max_breadcrumbs_zero_keeps_none() -> None:
     """max_breadcrumbs=0 records no breadcrumbs."""
     transport = init(max_breadcrumbs=0)
