@@ -54,6 +54,11 @@ def _is_opt_count(v: Any) -> bool:
     return v is None or _is_count(v)
 
 
+def _is_opt_length(v: Any) -> bool:
+    # Room for at least the "..." that marks a cut string.
+    return v is None or (_is_count(v) and v >= 3)
+
+
 def _is_seconds(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
 
@@ -101,7 +106,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "include_source_context": (True, _is_bool, "a bool"),
     "attach_stacktrace": (False, _is_bool, "a bool"),
     "send_default_pii": (None, _is_opt_bool, "a bool"),
-    "max_value_length": (None, _is_opt_count, "a positive int or None"),
+    "max_value_length": (None, _is_opt_length, "an int of at least 3, or None"),
     "max_stack_frames": (DEFAULT_MAX_STACK_FRAMES, _is_count, "a non-negative int"),
     "shutdown_timeout": (DEFAULT_SHUTDOWN_TIMEOUT, _is_seconds, "a non-negative number of seconds"),
     "transport": (None, _any, "a Transport, Transport subclass, callable or None"),
@@ -208,6 +213,8 @@ def resolve_options(dsn: Any = None, options: Mapping[str, Any] | None = None) -
 
     if rv["dsn"] is None:
         rv["dsn"] = os.environ.get("SENTRY_DSN") or None
+    elif rv["dsn"] == "":
+        rv["dsn"] = None  # an explicit empty DSN turns sending off, even when SENTRY_DSN is set
     if rv["dsn"] is not None:
         rv["dsn"] = str(Dsn(rv["dsn"]))  # raises BadDsn (a ValueError) naming what is wrong
     if rv["debug"] is None:

@@ -89,6 +89,8 @@ def test_an_unknown_option_raises_type_error_naming_it() -> None:
         ("shutdown_timeout", None),
         ("transport", 3),
         ("integrations", [object()]),
+        ("max_value_length", 0),
+        ("max_value_length", 2),
     ],
 )
 def test_an_option_of_the_wrong_type_raises_naming_it(name: str, value: object) -> None:
@@ -116,3 +118,12 @@ def test_the_dsn_may_be_passed_positionally_or_by_keyword_but_not_both() -> None
     assert "https://k@h/1" == resolve_options("https://k@h/1")["dsn"]
     with pytest.raises(TypeError, match="dsn"):
         resolve_options("https://k@h/1", {"dsn": "https://k@h/2"})
+
+
+def test_an_empty_dsn_turns_sending_off_even_with_sentry_dsn_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``init(dsn="")`` is the usual way to disable sending; it is not a malformed DSN."""
+    monkeypatch.setenv("SENTRY_DSN", "https://key@example.invalid/1")
+    sentry_sdk.init(dsn="")
+    client = sentry_sdk.Hub.current.client
+    assert client is not None
+    assert (None, None) == (client.dsn, client.transport)
