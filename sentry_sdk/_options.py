@@ -14,7 +14,7 @@ from ._log import logger
 from .consts import (
     DEFAULT_MAX_BREADCRUMBS,
     DEFAULT_MAX_STACK_FRAMES,
-    DEFAULT_QUEUE_SIZE,
+    DEFAULT_QUEUE_BYTES,
     DEFAULT_SHUTDOWN_TIMEOUT,
 )
 
@@ -52,6 +52,14 @@ def _is_count(v: Any) -> bool:
 
 def _is_opt_count(v: Any) -> bool:
     return v is None or _is_count(v)
+
+
+def _is_positive(v: Any) -> bool:
+    return _is_count(v) and v > 0
+
+
+def _is_opt_positive(v: Any) -> bool:
+    return v is None or _is_positive(v)
 
 
 def _is_opt_length(v: Any) -> bool:
@@ -110,7 +118,8 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "max_stack_frames": (DEFAULT_MAX_STACK_FRAMES, _is_count, "a non-negative int"),
     "shutdown_timeout": (DEFAULT_SHUTDOWN_TIMEOUT, _is_seconds, "a non-negative number of seconds"),
     "transport": (None, _any, "a Transport, Transport subclass, callable or None"),
-    "transport_queue_size": (DEFAULT_QUEUE_SIZE, _is_count, "a non-negative int"),
+    "transport_queue_size": (None, _is_opt_positive, "a positive int or None"),
+    "transport_queue_bytes": (DEFAULT_QUEUE_BYTES, _is_positive, "a positive int"),
     "http_proxy": (None, _is_opt_str, "a proxy URL, '' or None"),
     "https_proxy": (None, _is_opt_str, "a proxy URL, '' or None"),
     "ca_certs": (None, _is_opt_str, "a file path or None"),

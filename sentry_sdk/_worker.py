@@ -1,7 +1,8 @@
 """A bounded background queue served by one daemon thread: started lazily, restarted after fork.
 
-Submitting never blocks: when the queue is full the job is refused and the caller counts the
-loss. ``flush`` waits until every submitted job has finished, or the timeout passes.
+The queue is bounded in bytes (what the queued jobs hold) and, optionally, in count. Submitting
+never blocks: when a bound would be passed the job is refused and the caller counts the loss.
+``flush`` waits until every submitted job has finished, or the timeout passes.
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ _workers: weakref.WeakSet[BackgroundWorker] = weakref.WeakSet()
 class BackgroundWorker:
     """Runs submitted jobs one at a time on a daemon thread."""
 
-    def __init__(self, queue_size: int, name: str = "sentry-sdk.BackgroundWorker") -> None:
+    def __init__(
+        self,
+        queue_size: int | None = None,
+        name: str = "sentry-sdk.BackgroundWorker",
+        *,
+        max_bytes: int | None = None,
+    ) -> None:
         self._queue_size = queue_size
+        self._max_bytes = max_bytes
         self._name = name
         self._reset()
         _workers.add(self)
@@ -32,8 +40,9 @@ class BackgroundWorker:
         # Also run in a forked child: locks held by other threads at fork time would never be
         # released there, and the parent's queue must not be sent twice.
         self._cond = threading.Condition(threading.Lock())
-        self._queue: deque[_Job] = deque()
+        self._queue: deque[tuple[_Job, int]] = deque()
         self._in_flight = 0
+        self._bytes = 0  # held by queued and running jobs
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._stopping = False
@@ -47,18 +56,30 @@ class BackgroundWorker:
         """Whether the worker thread is running."""
         return self._thread is not None and self._thread.is_alive()
 
-    def submit(self, job: _Job) -> bool:
-        """Queue ``job``; returns ``False`` (and drops it) when the queue is full or closed."""
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes held by jobs queued or running, as given to ``submit``."""
+        return self._bytes
+
+    def submit(self, job: _Job, size: int = 0) -> bool:
+        """Queue ``job`` holding ``size`` bytes; returns ``False`` (and drops it) when full or closed."""
         if self._pid != os.getpid():
             self._reset()
         with self._cond:
-            if self._stopping or len(self._queue) >= self._queue_size:
+            if self._stopping:
                 return False
-            self._queue.append(job)
+            if self._queue_size is not None and len(self._queue) >= self._queue_size:
+                return False
+            # A job bigger than the whole budget is still taken when nothing else is waiting.
+            if self._max_bytes is not None and self._bytes + size > self._max_bytes and self._bytes:
+                return False
+            self._queue.append((job, size))
+            self._bytes += size
             self._cond.notify()
             if self._thread is None or not self._thread.is_alive():
                 if not self._start_locked():
                     self._queue.pop()
+                    self._bytes -= size
                     return False
         return True
 
@@ -79,15 +100,17 @@ class BackgroundWorker:
                     cond.wait()
                 if not self._queue:
                     return
-                job = self._queue.popleft()
+                job, size = self._queue.popleft()
                 self._in_flight += 1
             try:
                 job()
             except Exception:
                 report_internal_error()
             finally:
+                del job  # let what it holds go before waiting for the next one
                 with cond:
                     self._in_flight -= 1
+                    self._bytes -= size
                     cond.notify_all()
 
     def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> bool:
@@ -113,10 +136,11 @@ class BackgroundWorker:
             logger.debug("flush timed out with %d jobs still pending", left)
         return done
 
-    def kill(self) -> int:
-        """Stop the thread after the running job, discarding queued jobs; returns how many."""
+    def kill(self) -> list[_Job]:
+        """Stop the thread after the running job; returns the queued jobs, which will not run."""
         with self._cond:
-            dropped = len(self._queue)
+            dropped = [job for job, _ in self._queue]
+            self._bytes -= sum(size for _, size in self._queue)
             self._queue.clear()
             self._stopping = True
             self._cond.notify_all()

@@ -169,7 +169,9 @@ class Client:
             logger.debug("breadcrumb dropped by before_breadcrumb")
             return None
         if not isinstance(result, dict):
-            logger.warning("before_breadcrumb returned %r, not a dict; breadcrumb dropped", type(result).__name__)
+            logger.warning(
+                "before_breadcrumb returned %r, not a dict; breadcrumb dropped", type(result).__name__
+            )
             return None
         return result
 
@@ -179,9 +181,11 @@ class Client:
         """Run ``event`` through the pipeline and queue it for sending; returns its id or ``None``."""
         if self._closed:
             logger.debug("event captured after the client was closed; not sent")
+            self.lost_events["client_closed"] += 1
             return None
         if _in_pipeline.get():
             logger.debug("event captured from inside the event pipeline; dropped to avoid recursion")
+            self._lose("internal_sdk_error")
             return None
         token = _in_pipeline.set(True)
         try:
@@ -215,6 +219,7 @@ class Client:
         options = self.options
         if self._is_ignored(hint.get("exc_info")):
             logger.debug("event dropped: its exception matches ignore_errors")
+            self._lose("event_processor")  # the reason sentry-sdk reports for ignore_errors
             return None
         event_id = event.get("event_id")
         if not event_id:
@@ -255,6 +260,14 @@ class Client:
                 return None
             if result is None:
                 logger.debug("event %s dropped by before_send", event_id)
+                self._lose("before_send")
+                return None
+            if not isinstance(result, dict):
+                logger.warning(
+                    "before_send returned %r, not an event dict or None; event %s is dropped",
+                    type(result).__name__,
+                    event_id,
+                )
                 self._lose("before_send")
                 return None
             event = result

@@ -11,7 +11,10 @@ SDK_PACKAGE = "pypi:sentry-sdk"
 USER_AGENT = f"{SDK_NAME}/{VERSION}"
 
 DEFAULT_MAX_BREADCRUMBS = 100
-DEFAULT_QUEUE_SIZE = 100
+DEFAULT_QUEUE_SIZE = 100  # sentry-sdk's count bound; ours applies it only when set explicitly
+# What the transport queue may hold, in compressed envelope bytes: thousands of typical events, so
+# a burst is not cut at a small count, while memory stays bounded whatever the events' size.
+DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
 DEFAULT_SHUTDOWN_TIMEOUT = 2.0
 DEFAULT_MAX_STACK_FRAMES = 100
 
@@ -21,6 +24,7 @@ MAX_EVENT_BYTES = 1_000_000
 __all__ = [
     "DEFAULT_MAX_BREADCRUMBS",
     "DEFAULT_MAX_STACK_FRAMES",
+    "DEFAULT_QUEUE_BYTES",
     "DEFAULT_QUEUE_SIZE",
     "DEFAULT_SHUTDOWN_TIMEOUT",
     "MAX_EVENT_BYTES",

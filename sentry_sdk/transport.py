@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from ._dsn import Dsn
 from ._log import logger
 from ._worker import BackgroundWorker
-from .consts import DEFAULT_QUEUE_SIZE, USER_AGENT
+from .consts import DEFAULT_QUEUE_BYTES, USER_AGENT
 from .envelope import Envelope
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -106,7 +106,10 @@ class HttpTransport(Transport):
             "User-Agent": USER_AGENT,
             "X-Sentry-Auth": self.parsed_dsn.auth_header(),
         }
-        self._worker = BackgroundWorker(int(self.options.get("transport_queue_size", DEFAULT_QUEUE_SIZE)))
+        self._worker = BackgroundWorker(
+            self.options.get("transport_queue_size"),
+            max_bytes=self.options.get("transport_queue_bytes", DEFAULT_QUEUE_BYTES),
+        )
         self._pool: urllib3.PoolManager | None = None
         self._pool_pid = 0
         self._disabled_until = 0.0
@@ -114,17 +117,30 @@ class HttpTransport(Transport):
     # -- the calling thread -------------------------------------------------------------------
 
     def capture_envelope(self, envelope: Envelope) -> None:
-        """Queue ``envelope`` for sending; never blocks on the network."""
-        if self._disabled_until and time.monotonic() < self._disabled_until:
-            self._lose(envelope, "ratelimit_backoff")
-            return
-        if not self._worker.submit(lambda: self._send(envelope)):
-            self._lose(envelope, "queue_overflow")
+        """Encode and compress ``envelope``, then queue it for sending; never blocks on the network.
 
-    def _lose(self, envelope: Envelope, reason: str) -> None:
-        for item in envelope.items:
-            self.record_lost_event(reason, item.data_category)
-        logger.debug("dropped an envelope (%s): %r", reason, envelope.headers.get("event_id"))
+        Encoding here rather than on the worker thread keeps the queue small (compressed bytes
+        instead of event dicts, so it can hold thousands of events) and lets it be bounded by
+        what it really holds.
+        """
+        categories = [item.data_category for item in envelope.items]
+        event_id = envelope.headers.get("event_id")
+        if self._disabled_until and time.monotonic() < self._disabled_until:
+            self._lose(categories, "ratelimit_backoff", event_id)
+            return
+        raw = _encode(envelope)
+        if raw is None:
+            self._lose(categories, "internal_sdk_error", event_id)
+            return
+        compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+        outgoing = _Outgoing(self, compressor.compress(raw) + compressor.flush(), categories, event_id)
+        if not self._worker.submit(outgoing, len(outgoing.body)):
+            self._lose(categories, "queue_overflow", event_id)
+
+    def _lose(self, categories: list[str], reason: str, event_id: object) -> None:
+        for category in categories:
+            self.record_lost_event(reason, category)
+        logger.debug("dropped an envelope (%s): %r", reason, event_id)
 
     def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> None:
         self._worker.flush(timeout, callback)
@@ -132,38 +148,43 @@ class HttpTransport(Transport):
     def kill(self) -> None:
         dropped = self._worker.kill()
         if dropped:
-            logger.debug("transport killed with %d envelopes still queued", dropped)
-            with self._lost_lock:
-                self.lost_events[("queue_overflow", "error")] += dropped
+            logger.debug("transport killed with %d envelopes still queued", len(dropped))
+        for job in dropped:
+            if isinstance(job, _Outgoing):
+                self._lose(job.categories, "queue_overflow", job.event_id)
 
     def is_healthy(self) -> bool:
         return not (self._disabled_until and time.monotonic() < self._disabled_until)
 
+    @property
+    def queue_depth(self) -> int:
+        """Envelopes queued or being sent."""
+        return self._worker.pending
+
     # -- the worker thread --------------------------------------------------------------------
 
-    def _send(self, envelope: Envelope) -> None:
+    def _send(self, outgoing: _Outgoing) -> None:
+        categories, event_id = outgoing.categories, outgoing.event_id
         if self._disabled_until and time.monotonic() < self._disabled_until:
-            self._lose(envelope, "ratelimit_backoff")
+            self._lose(categories, "ratelimit_backoff", event_id)
             return
-        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
-        body = compressor.compress(envelope.serialize()) + compressor.flush()
-        status, headers, error = self._post(body)
+        status, headers, error = self._post(outgoing.body)
         if error is not None:
             logger.warning("sending to Sentry failed: %s", error)
-            self._lose(envelope, "network_error")
+            self._lose(categories, "network_error", event_id)
         elif status == 429:
             retry_after = _parse_retry_after(headers.get("retry-after"))
             self._disabled_until = time.monotonic() + retry_after
             logger.warning("rate limited by Sentry (429); pausing all sending for %.0f s", retry_after)
-            self._lose(envelope, "ratelimit_backoff")
+            self._lose(categories, "ratelimit_backoff", event_id)
         elif status == 413:
             logger.warning("Sentry rejected an envelope as too large (413)")
-            self._lose(envelope, "send_error")
+            self._lose(categories, "send_error", event_id)
         elif not 200 <= status < 300:
             logger.warning("Sentry answered HTTP %d", status)
-            self._lose(envelope, "send_error" if status < 500 else "network_error")
+            self._lose(categories, "send_error" if status < 500 else "network_error", event_id)
         else:
-            logger.debug("sent envelope %s (HTTP %d)", envelope.headers.get("event_id"), status)
+            logger.debug("sent envelope %s (HTTP %d)", event_id, status)
 
     def _post(self, body: bytes) -> tuple[int, Mapping[str, str], str | None]:
         """POST ``body``; returns ``(status, headers, error)`` and never raises."""
@@ -204,6 +225,45 @@ class HttpTransport(Transport):
         self._pool = pool
         self._pool_pid = os.getpid()
         return pool
+
+
+class _Outgoing:
+    """An envelope ready to send: its compressed body and what it counts as if it is lost."""
+
+    __slots__ = ("body", "categories", "event_id", "_transport")
+
+    def __init__(
+        self, transport: HttpTransport, body: bytes, categories: list[str], event_id: object
+    ) -> None:
+        self._transport = transport
+        self.body = body
+        self.categories = categories
+        self.event_id = event_id
+
+    def __call__(self) -> None:
+        self._transport._send(self)
+
+
+def _encode(envelope: Envelope) -> bytes | None:
+    """The envelope's bytes; payloads JSON cannot hold as they are are made safe first."""
+    try:
+        return envelope.serialize()
+    except (TypeError, ValueError, RecursionError):
+        # Only data changed after serialization gets here: a before_send that put in a set, a
+        # NaN or an object. Make those payloads JSON-safe rather than lose the event.
+        pass
+    from ._serializer import serialize_event
+
+    try:
+        for item in envelope.items:
+            payload = item.payload
+            if payload.json is not None and payload.path is None:
+                payload.json = serialize_event(payload.json) if isinstance(payload.json, Mapping) else {}
+                payload.bytes = None
+        return envelope.serialize()
+    except Exception:
+        logger.error("an envelope could not be encoded; it is dropped", exc_info=True)
+        return None
 
 
 def _timeout() -> Any:

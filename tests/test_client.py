@@ -112,6 +112,39 @@ def test_before_send_sees_the_hint_and_may_change_or_drop() -> None:
     assert 1 == transport.lost_events[("before_send", "error")]
 
 
+def test_a_before_send_returning_something_else_than_a_dict_drops_and_counts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A before_send that returns, say, ``True`` loses the event visibly: counted and logged."""
+    transport = init(before_send=lambda event, hint: True, debug=True)
+    with caplog.at_level(logging.DEBUG, logger="sentry_sdk.errors"):
+        assert None is sentry_sdk.capture_message("x")
+    assert [] == transport.events
+    assert 1 == transport.lost_events[("before_send", "error")]
+    assert "before_send returned 'bool'" in caplog.text
+
+
+def test_every_drop_before_the_transport_is_counted() -> None:
+    """ignore_errors, an event captured from inside the pipeline, and a closed client all count."""
+
+    def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+        sentry_sdk.capture_message("from inside before_send")
+        return event
+
+    transport = init(ignore_errors=[KeyError], before_send=before_send)
+    client = sentry_sdk.Hub.current.client
+    assert client is not None
+    sentry_sdk.capture_exception(KeyError("ignored"))
+    sentry_sdk.capture_message("kept")
+    client.close()
+    sentry_sdk.capture_message("after close")
+    assert ["kept"] == [e["message"] for e in transport.events]
+    assert {"event_processor": 1, "internal_sdk_error": 1, "client_closed": 1} == dict(client.lost_events)
+    assert {("event_processor", "error"): 1, ("internal_sdk_error", "error"): 1} == dict(
+        transport.lost_events
+    )
+
+
 def test_a_before_send_that_raises_drops_the_event_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
     """A raising before_send never reaches the program; the event is dropped, counted and logged."""
 
@@ -236,7 +269,7 @@ def test_before_breadcrumb_and_max_breadcrumbs() -> None:
 
 
 def test_logging_inside_before_breadcrumb_does_not_recurse() -> None:
-    """A before_breadcrumb that logs gets the original crumb; the crumb its own log line would make is dropped."""
+    """A before_breadcrumb that logs sees the original crumbs; the crumbs its own logging makes are dropped."""
     log = logging.getLogger("test.before_breadcrumb")
     calls: list[str] = []
 

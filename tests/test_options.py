@@ -18,13 +18,14 @@ def test_defaults_match_sentry_sdk(monkeypatch: pytest.MonkeyPatch, tmp_path: ob
     assert "production" == options["environment"]
     assert None is options["release"]
     assert socket.gethostname() == options["server_name"]
-    assert (1.0, 100, 2.0, 100, 100) == (
+    assert (1.0, 100, 2.0, 100) == (
         options["sample_rate"],
         options["max_breadcrumbs"],
         options["shutdown_timeout"],
-        options["transport_queue_size"],
         options["max_stack_frames"],
     )
+    # Deliberately not sentry-sdk's count of 100: the queue is bounded by bytes (docs/transports.md).
+    assert (None, 8 * 1024 * 1024) == (options["transport_queue_size"], options["transport_queue_bytes"])
     assert (True, True, False, False) == (
         options["include_local_variables"],
         options["include_source_context"],
@@ -91,6 +92,8 @@ def test_an_unknown_option_raises_type_error_naming_it() -> None:
         ("integrations", [object()]),
         ("max_value_length", 0),
         ("max_value_length", 2),
+        ("transport_queue_size", 0),
+        ("transport_queue_bytes", None),
     ],
 )
 def test_an_option_of_the_wrong_type_raises_naming_it(name: str, value: object) -> None:

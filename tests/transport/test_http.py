@@ -65,6 +65,44 @@ def test_a_full_queue_drops_and_counts(ingest: IngestServer) -> None:
     assert dropped >= 7  # at most one in flight plus two queued
 
 
+def test_with_default_options_a_burst_is_not_cut_at_a_small_count(ingest: IngestServer) -> None:
+    """A burst of 1,000 errors against a slow server all wait in the queue and all arrive.
+
+    sentry-sdk's default queue of 100 events would drop most of this burst; ours is bounded by
+    the bytes it holds instead.
+    """
+    ingest.delay = 0.001
+    sentry_sdk.init(dsn=ingest.dsn)
+    for i in range(1000):
+        try:
+            raise ValueError(f"burst {i}")
+        except ValueError:
+            sentry_sdk.capture_exception()
+    transport = sentry_sdk.Hub.current.client.transport  # type: ignore[union-attr]
+    assert isinstance(transport, HttpTransport)
+    assert transport.queue_depth > 100  # the burst outran the server: the queue really held it
+    sentry_sdk.flush(timeout=60)
+    assert 1000 == len(ingest.events())
+    assert {} == dict(transport.lost_events)
+
+
+def test_the_queue_is_bounded_by_the_bytes_it_holds(ingest: IngestServer) -> None:
+    """With transport_queue_bytes small, events beyond it are dropped and counted, never held."""
+    ingest.delay = 0.3
+    sentry_sdk.init(dsn=ingest.dsn, transport_queue_bytes=20_000)
+    big = "x" * 50_000  # compresses well: each event is a few hundred bytes on the queue
+    for i in range(200):
+        sentry_sdk.capture_message(f"{big} {i} {os.urandom(3000).hex()}")  # random hex does not
+    transport = sentry_sdk.Hub.current.client.transport  # type: ignore[union-attr]
+    assert isinstance(transport, HttpTransport)
+    dropped = transport.lost_events[("queue_overflow", "error")]
+    assert transport._worker.pending_bytes <= 20_000 + 10_000  # the budget, plus the one in flight
+    sentry_sdk.flush(timeout=30)
+    delivered = len(ingest.events())
+    assert 200 == dropped + delivered
+    assert dropped > 150
+
+
 def test_a_server_that_is_down(caplog: pytest.LogCaptureFixture) -> None:
     """Nothing raises when the server is unreachable; debug logging says what happened."""
     with socket.socket() as s:
