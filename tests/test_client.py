@@ -269,7 +269,7 @@ def test_before_breadcrumb_and_max_breadcrumbs() -> None:
 
 
 def test_logging_inside_before_breadcrumb_does_not_recurse() -> None:
-    """A before_breadcrumb that logs sees the original crumbs; the crumbs its own logging makes are dropped."""
+    """A before_breadcrumb that logs sees the original crumbs; crumbs from its own logging are dropped."""
     log = logging.getLogger("test.before_breadcrumb")
     calls: list[str] = []
 
