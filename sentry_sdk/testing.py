@@ -49,7 +49,8 @@ class CapturingTransport(Transport):
 def capture_events(**options: Any) -> Iterator[list[Event]]:
     """Bind a client that records events in the yielded list, for the duration of the block.
 
-    Options are the ones ``init`` takes (``dsn`` and ``transport`` are set for you).
+    Options are the ones ``init`` takes, except ``transport`` (set for you); default integrations
+    are off unless you pass ``default_integrations=True``.
     """
     transport = CapturingTransport()
     options.setdefault("default_integrations", False)

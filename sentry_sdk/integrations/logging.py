@@ -60,16 +60,16 @@ def _level_name(levelno: int) -> str:
 class LoggingIntegration(Integration):
     """``level``: lowest level recorded as a breadcrumb; ``event_level``: lowest sent as an event.
 
-    ``None`` turns either off.
+    Each is a level number (``logging.INFO``) or name (``"INFO"``); ``None`` turns it off.
     """
 
     identifier = "logging"
 
     def __init__(
-        self, level: int | None = DEFAULT_LEVEL, event_level: int | None = DEFAULT_EVENT_LEVEL
+        self, level: int | str | None = DEFAULT_LEVEL, event_level: int | str | None = DEFAULT_EVENT_LEVEL
     ) -> None:
-        self.level = level
-        self.event_level = event_level
+        self.level = _level_number("level", level)
+        self.event_level = _level_number("event_level", event_level)
 
     @staticmethod
     def setup_once() -> None:
@@ -83,6 +83,18 @@ class LoggingIntegration(Integration):
             original(self, record)
 
         logging.Logger.callHandlers = sentry_patched_callhandlers  # type: ignore[method-assign]
+
+
+def _level_number(name: str, value: int | str | None) -> int | None:
+    """Validate a level at construction, so that a typo fails at ``init`` and not at each log call."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        number = logging.getLevelName(value.upper())  # the number, for a registered name
+        if not isinstance(number, int):
+            raise ValueError(f"LoggingIntegration {name}={value!r} is not a logging level name")
+        return number
+    raise TypeError(f"LoggingIntegration {name} must be a logging level or None, got {value!r}")
 
 
 def _message(record: logging.LogRecord) -> str:

@@ -122,3 +122,13 @@ def test_user_handlers_still_run(transport: CapturingTransport, caplog: pytest.L
     with caplog.at_level(logging.INFO, logger="app"):
         logging.getLogger("app").info("for the user")
     assert ["for the user"] == [r.getMessage() for r in caplog.records]
+
+
+def test_levels_may_be_names_and_a_bad_level_fails_at_construction() -> None:
+    """``LoggingIntegration(level="INFO")`` works; a typo raises at once, not on every log call."""
+    integration = LoggingIntegration(level="info", event_level="CRITICAL")
+    assert (logging.INFO, logging.CRITICAL) == (integration.level, integration.event_level)
+    with pytest.raises(ValueError, match="INFOO"):
+        LoggingIntegration(level="INFOO")
+    with pytest.raises(TypeError, match="event_level"):
+        LoggingIntegration(event_level=2.5)  # type: ignore[arg-type]
