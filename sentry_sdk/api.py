@@ -10,7 +10,7 @@ from types import TracebackType
 
 from ._log import report_internal_error
 from .client import Client
-from .hub import Hub
+from .hub import Hub, _current_hub
 from .scope import Scope
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -102,7 +102,7 @@ def add_breadcrumb(
     **kwargs: Any,
 ) -> None:
     """Record a breadcrumb. ``crumb`` may be a callable returning it, called only when a client is bound."""
-    Hub.current.add_breadcrumb(crumb, hint, **kwargs)
+    (_current_hub.get() or Hub.current)._add_breadcrumb(crumb, hint, kwargs)
 
 
 def configure_scope(callback: Callable[[Scope], None] | None = None) -> Any:
@@ -116,7 +116,7 @@ def configure_scope(callback: Callable[[Scope], None] | None = None) -> Any:
 
 def push_scope(callback: Callable[[Scope], None] | None = None) -> Any:
     """``with push_scope() as scope:`` for data that applies only inside the block."""
-    return Hub.current.push_scope(callback)
+    return (_current_hub.get() or Hub.current).push_scope(callback)
 
 
 def set_tag(key: str, value: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar, Token
+from time import time
 from types import TracebackType
 
 from ._exceptions import event_from_exception, exc_info_from_error
@@ -31,22 +32,43 @@ if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 
-class _Layer:
-    """One (client, scope) entry of a hub's stack.
+_LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
 
-    Mutable, so that binding a client keeps the layer's identity (``with push_scope()`` pops by
-    it). ``owner`` is the asyncio task that made the layer, or ``None`` outside tasks.
+
+class _Layer:
+    """One (client, scope) entry of a hub's stack; for a pushed one, also the ``with`` block popping it.
+
+    Mutable, so that binding a client keeps the layer's identity (leaving ``with push_scope()``
+    pops by it). ``owner`` is the asyncio task that made the layer, or ``None`` outside tasks.
     """
 
-    __slots__ = ("client", "owner", "scope")
+    __slots__ = ("client", "hub", "owner", "scope", "token")
 
     def __init__(self, client: Client | None, scope: Scope, owner: object) -> None:
         self.client = client
         self.scope = scope
         self.owner = owner
+        self.hub: Hub | None = None
+        self.token: Token[tuple[_Layer, ...]] | None = None
+
+    def __enter__(self) -> Scope:
+        return self.scope
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        hub, token = self.hub, self.token
+        if hub is None or token is None:
+            return
+        if hub._pushed.get()[-1:] == (self,):
+            try:
+                hub._pushed.reset(token)
+                return
+            except ValueError:  # the token belongs to another context (a copied one)
+                pass
+        hub._pop_layer(self)
 
 
-_LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
+# What ``push_scope()`` returns, under the name earlier versions of this module used.
+_ScopeManager = _Layer
 
 
 class _HubMeta(type):
@@ -63,23 +85,6 @@ class _HubMeta(type):
     def main(cls) -> Hub:
         """The hub of the main thread; new threads start from a copy of it."""
         return GLOBAL_HUB
-
-
-class _ScopeManager:
-    """Pops the layer pushed by ``push_scope()`` when the ``with`` block ends."""
-
-    __slots__ = ("_hub", "_layer", "_token")
-
-    def __init__(self, hub: Hub, layer: _Layer, token: Token[tuple[_Layer, ...]]) -> None:
-        self._hub = hub
-        self._layer = layer
-        self._token = token
-
-    def __enter__(self) -> Scope:
-        return self._layer.scope
-
-    def __exit__(self, *exc: object) -> None:
-        self._hub._pop_layer(self._layer, self._token)
 
 
 class Hub(metaclass=_HubMeta):
@@ -145,27 +150,23 @@ class Hub(metaclass=_HubMeta):
         """
         pushed = self._pushed.get()
         top = pushed[-1] if pushed else self._base
-        layer = _Layer(top.client, top.scope.copy(), _current_task())
-        token = self._pushed.set((*pushed, layer))
-        manager = _ScopeManager(self, layer, token)
+        layer = _Layer(top.client, top.scope.copy(), _current_task() if "asyncio" in sys.modules else None)
+        layer.hub = self
+        layer.token = self._pushed.set((*pushed, layer))
         if callback is None:
-            return manager
-        with manager as scope:
+            return layer
+        with layer as scope:
             try:
                 callback(scope)
             except Exception:
                 logger.error("push_scope callback raised", exc_info=True)
         return None
 
-    def _pop_layer(self, layer: _Layer, token: Token[tuple[_Layer, ...]]) -> None:
+    def _pop_layer(self, layer: _Layer) -> None:
         pushed = self._pushed.get()
         if pushed and pushed[-1] is layer:
-            try:
-                self._pushed.reset(token)
-                return
-            except ValueError:  # the token belongs to another context: fall back to a plain pop
-                self._pushed.set(pushed[:-1])
-                return
+            self._pushed.set(pushed[:-1])
+            return
         logger.warning("push_scope blocks were left out of order; popping by identity")
         self._pushed.set(tuple(item for item in pushed if item is not layer))
 
@@ -269,12 +270,37 @@ class Hub(metaclass=_HubMeta):
         **kwargs: Any,
     ) -> None:
         """Record a breadcrumb on the top scope. A callable is called (only when a client is bound)."""
-        client = self._stack_layer().client
+        self._add_breadcrumb(crumb, hint, kwargs)
+
+    def _add_breadcrumb(
+        self,
+        crumb: Breadcrumb | Callable[[], Breadcrumb] | None,
+        hint: BreadcrumbHint | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        # A hot path, kept to one call for the common case: the top layer is looked up once and
+        # copied only inside a task that does not own it.
+        pushed = self._pushed.get()
+        layer = pushed[-1] if pushed else self._base
+        client = layer.client
         if client is None:
             return
-        scope = self._writable_layer().scope
+        if (layer.owner is not None or "asyncio" in sys.modules) and layer.owner is not _current_task():
+            layer = self._writable_layer()
         try:
-            client.add_breadcrumb(scope, crumb, hint, kwargs)
+            options = client.options
+            if crumb is None and kwargs and options["before_breadcrumb"] is None:
+                # add_breadcrumb(message=..., category=...) with no user code to run: finished
+                # here (the client does the same for the general case).
+                if "timestamp" not in kwargs:
+                    kwargs["timestamp"] = time()
+                if "type" not in kwargs:
+                    kwargs["type"] = "default"
+                max_breadcrumbs = options["max_breadcrumbs"]
+                if max_breadcrumbs:
+                    layer.scope.add_breadcrumb_raw(kwargs, max_breadcrumbs)
+                return
+            client.add_breadcrumb(layer.scope, crumb, hint, kwargs)
         except Exception:
             report_internal_error()
 

@@ -184,9 +184,10 @@ class Scope:
         if self._shared:
             self._own()
         crumbs = self._breadcrumbs
+        if len(crumbs) >= max_breadcrumbs:
+            while len(crumbs) >= max_breadcrumbs:
+                crumbs.popleft()
         crumbs.append(crumb)
-        while len(crumbs) > max_breadcrumbs:
-            crumbs.popleft()
 
     def clear_breadcrumbs(self) -> None:
         """Forget the breadcrumbs recorded so far."""
