@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from . import integrations
 from .api import (
     add_breadcrumb,
     capture_event,
@@ -21,11 +20,39 @@ from .api import (
     set_tags,
     set_user,
 )
-from .client import Client
 from .consts import VERSION
 from .hub import Hub
 from .scope import Scope
-from .transport import HttpTransport, Transport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from . import integrations
+    from .client import Client
+    from .transport import HttpTransport, Transport
+
+# Loaded on first access (``sentry_sdk.Client``, ``from sentry_sdk import Transport``): the
+# pipeline and the transport are needed from ``init`` on, not by ``import sentry_sdk``.
+_LAZY = {
+    "Client": ("client", "Client"),
+    "HttpTransport": ("transport", "HttpTransport"),
+    "Transport": ("transport", "Transport"),
+    "integrations": ("integrations", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sentry_sdk' has no attribute {name!r}")
+    import importlib
+
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Client",

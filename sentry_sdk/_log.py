@@ -8,15 +8,46 @@ turns such a report into a test failure.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from types import TracebackType
 
-logger = logging.getLogger("sentry_sdk.errors")
-# Without a handler of its own, Python's last-resort handler would print our
-# errors to stderr even when the user did not ask for debug output.
-logger.addHandler(logging.NullHandler())
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from typing import Any
+
+_LOGGER_NAME = "sentry_sdk.errors"
+_real: logging.Logger | None = None
+
+
+def _logger() -> logging.Logger:
+    global _real
+    if _real is None:
+        import logging
+
+        real = logging.getLogger(_LOGGER_NAME)
+        # Without a handler of its own, Python's last-resort handler would print our
+        # errors to stderr even when the user did not ask for debug output.
+        real.addHandler(logging.NullHandler())
+        _real = real
+    return _real
+
+
+class _LazyLogger:
+    """The ``sentry_sdk.errors`` logger, looked up at its first use.
+
+    ``import sentry_sdk`` then does not import :mod:`logging` (a good part of the import's cost
+    in programs that do not log); the SDK logs nothing on its hot paths.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_logger(), name)
+
+
+logger: logging.Logger = _LazyLogger()  # type: ignore[assignment]
 
 _debug_handler: logging.Handler | None = None
 _internal_error_hook: Callable[[BaseException], None] | None = None
@@ -26,14 +57,16 @@ def set_debug(enabled: bool) -> None:
     """Show (or stop showing) the SDK's diagnostics on stderr."""
     global _debug_handler
     if enabled and _debug_handler is None:
+        import logging
+
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(" [sentry] %(levelname)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+        _logger().addHandler(handler)
+        _logger().setLevel(logging.DEBUG)
         _debug_handler = handler
     elif not enabled and _debug_handler is not None:
-        logger.removeHandler(_debug_handler)
-        logger.setLevel(logging.NOTSET)
+        _logger().removeHandler(_debug_handler)
+        _logger().setLevel(0)  # NOTSET
         _debug_handler = None
 
 

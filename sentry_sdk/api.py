@@ -9,7 +9,6 @@ from collections.abc import Callable
 from types import TracebackType
 
 from ._log import report_internal_error
-from .client import Client
 from .hub import Hub, _current_hub
 from .scope import Scope
 
@@ -18,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .client import Client
     from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
 
 
@@ -68,6 +68,8 @@ def init(dsn: str | None = None, **options: Any) -> _InitGuard:
     Without a DSN (argument or ``SENTRY_DSN``) nothing is sent, but scopes, breadcrumbs and
     processors still run.
     """
+    from .client import Client  # the pipeline and transport load at init, not at import
+
     client = Client(dsn, **options)
     hub = Hub.current
     hub.bind_client(client)

@@ -14,7 +14,6 @@ from contextvars import ContextVar, Token
 from time import time
 from types import TracebackType
 
-from ._exceptions import event_from_exception, exc_info_from_error
 from ._log import logger, report_internal_error
 from .scope import Scope
 
@@ -254,6 +253,8 @@ class Hub(metaclass=_HubMeta):
         if client is None:
             return None
         try:
+            from ._exceptions import event_from_exception, exc_info_from_error
+
             exc_info = exc_info_from_error(error) if error is not None else sys.exc_info()
             if exc_info[1] is None:
                 return None
