@@ -10,27 +10,35 @@ from types import TracebackType
 
 from ._log import report_internal_error
 from .hub import Hub, _current_hub
-from .scope import Scope
+from .scope import GLOBAL_SCOPE, Scope
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .client import Client
+    from .client import Client, NonRecordingClient
     from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
 
 
 __all__ = [
+    "add_attachment",
     "add_breadcrumb",
     "capture_event",
     "capture_exception",
     "capture_message",
     "configure_scope",
     "flush",
+    "get_client",
     "get_current_hub",
+    "get_current_scope",
+    "get_global_scope",
+    "get_isolation_scope",
     "init",
+    "is_initialized",
+    "isolation_scope",
     "last_event_id",
+    "new_scope",
     "push_scope",
     "set_context",
     "set_extra",
@@ -38,6 +46,8 @@ __all__ = [
     "set_tag",
     "set_tags",
     "set_user",
+    "use_isolation_scope",
+    "use_scope",
 ]
 
 
@@ -71,10 +81,10 @@ def init(dsn: str | None = None, **options: Any) -> _InitGuard:
     from .client import Client  # the pipeline and transport load at init, not at import
 
     client = Client(dsn, **options)
+    GLOBAL_SCOPE.set_client(client)
     hub = Hub.current
-    hub.bind_client(client)
-    if hub is not Hub.main:
-        Hub.main.bind_client(client)
+    if hub.client is not client:  # a client bound in this context (``Hub(client)``) is replaced too
+        hub.bind_client(client)
     return _InitGuard(client)
 
 
@@ -83,19 +93,29 @@ def get_current_hub() -> Hub:
     return Hub.current
 
 
-def capture_event(event: Event, hint: Hint | None = None, scope: Scope | None = None) -> str | None:
-    """Send an event dict; returns its id, or ``None`` when it was not sent."""
-    return Hub.current.capture_event(event, hint, scope)
+def capture_event(
+    event: Event, hint: Hint | None = None, scope: Scope | None = None, **scope_kwargs: Any
+) -> str | None:
+    """Send an event dict; returns its id, or ``None`` when it was not sent.
+
+    ``scope`` and keyword arguments (``tags=``, ``user=``, ``level=``, ``extras=``, ``contexts=``,
+    ``fingerprint=``) add data for this event only, on top of the scopes in effect.
+    """
+    return (_current_hub.get() or Hub.current).capture_event(event, hint, scope, **scope_kwargs)
 
 
-def capture_message(message: str, level: str | None = None, scope: Scope | None = None) -> str | None:
+def capture_message(
+    message: str, level: str | None = None, scope: Scope | None = None, **scope_kwargs: Any
+) -> str | None:
     """Send a message at ``level`` (default ``"info"``); returns the event id or ``None``."""
-    return Hub.current.capture_message(message, level, scope)
+    return (_current_hub.get() or Hub.current).capture_message(message, level, scope, **scope_kwargs)
 
 
-def capture_exception(error: BaseException | ExcInfo | None = None, scope: Scope | None = None) -> str | None:
+def capture_exception(
+    error: BaseException | ExcInfo | None = None, scope: Scope | None = None, **scope_kwargs: Any
+) -> str | None:
     """Send an exception, an ``exc_info`` tuple, or (with no argument) the one being handled."""
-    return Hub.current.capture_exception(error, scope)
+    return (_current_hub.get() or Hub.current).capture_exception(error, scope, **scope_kwargs)
 
 
 def add_breadcrumb(
@@ -149,6 +169,79 @@ def set_user(value: dict[str, Any] | None) -> None:
 def set_level(value: str) -> None:
     """Set the level of events captured under the current scope."""
     Hub.current.scope.set_level(value)
+
+
+def add_attachment(
+    bytes: bytes | None = None,  # noqa: A002 - sentry-sdk's keyword
+    filename: str | None = None,
+    path: str | None = None,
+    content_type: str | None = None,
+    add_to_transactions: bool = False,
+) -> None:
+    """Send a file with every later event of this thread or task (on the isolation scope)."""
+    Hub.current.scope.add_attachment(bytes, filename, path, content_type, add_to_transactions)
+
+
+# -- the 2.x scope API: views of the hub's stack (see sentry_sdk.hub) --------------------------
+
+
+def get_client() -> Client | NonRecordingClient:
+    """The client in effect here, or one that records nothing before ``init``."""
+    client = Hub.current.client
+    if client is not None:
+        return client
+    from .client import NonRecordingClient
+
+    return NonRecordingClient()
+
+
+def is_initialized() -> bool:
+    """Whether a client that sends events is in effect here."""
+    client = Hub.current.client
+    return client is not None and client.is_active()
+
+
+def get_current_scope() -> Scope:
+    """The current scope of this thread or task (what ``new_scope()`` forks)."""
+    return Hub.current._writable_layer().scope
+
+
+def get_isolation_scope() -> Scope:
+    """The isolation scope of this thread or task (where ``set_tag`` and breadcrumbs go)."""
+    return Hub.current._writable_layer().isolation
+
+
+def get_global_scope() -> Scope:
+    """The scope applied to every event of the process; ``init`` binds its client here."""
+    return GLOBAL_SCOPE
+
+
+def new_scope() -> Any:
+    """``with new_scope() as scope:`` runs the block with a fork of the current scope."""
+    hub = Hub.current
+    top = hub._writable_layer()
+    current = top.scope.fork()
+    return hub._push(current, top.isolation, current)
+
+
+def isolation_scope() -> Any:
+    """``with isolation_scope() as scope:`` forks both the isolation and the current scope."""
+    hub = Hub.current
+    top = hub._writable_layer()
+    isolation = top.isolation.fork()
+    return hub._push(top.scope.fork(), isolation, isolation)
+
+
+def use_scope(scope: Scope) -> Any:
+    """``with use_scope(scope):`` makes ``scope`` itself the current scope for the block."""
+    hub = Hub.current
+    return hub._push(scope, hub._writable_layer().isolation, scope)
+
+
+def use_isolation_scope(isolation_scope: Scope) -> Any:
+    """``with use_isolation_scope(scope):`` makes ``scope`` the isolation scope for the block."""
+    hub = Hub.current
+    return hub._push(hub._writable_layer().scope.fork(), isolation_scope, isolation_scope)
 
 
 def last_event_id() -> str | None:

@@ -22,7 +22,7 @@ from ._options import resolve_options
 from ._serializer import serialize_event
 from ._stacktrace import frames_from_stack, set_in_app
 from .consts import SDK_NAME, SDK_PACKAGE, VERSION
-from .envelope import Envelope
+from .envelope import Envelope, Item
 from .scope import Scope
 from .transport import Transport, make_transport
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .integrations import Integration
     from .types import Breadcrumb, BreadcrumbHint, Event, Hint
 
-__all__ = ["Client"]
+__all__ = ["Client", "NonRecordingClient"]
 
 # True while this context is inside the pipeline: an event captured from within it (a log line
 # in before_send, say) would recurse, so it is dropped instead.
@@ -282,6 +282,10 @@ class Client:
             return event_id
         envelope = Envelope(headers={"event_id": event_id, "sent_at": _now_iso()})
         envelope.add_event(event)
+        for attachment in hint.get("attachments") or ():
+            item = _attachment_item(attachment)
+            if item is not None:
+                envelope.add_item(item)
         self.transport.capture_envelope(envelope)
         return event_id
 
@@ -362,6 +366,60 @@ class Client:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _attachment_item(attachment: Any) -> Item | None:
+    """The envelope item of an attachment, its file read now; ``None`` (logged) if it cannot be."""
+    try:
+        item: Item = attachment.to_envelope_item()
+        item.get_bytes()
+    except Exception as exc:
+        logger.warning("attachment %r left out: %s", attachment, exc)
+        return None
+    return item
+
+
+class NonRecordingClient:
+    """What ``get_client()`` returns before ``init``: answers like a client, records nothing."""
+
+    options: dict[str, Any] = {}
+    transport = None
+    parsed_dsn = None
+    integrations: dict[str, Any] = {}
+
+    @property
+    def dsn(self) -> str | None:
+        """Always ``None``."""
+        return None
+
+    def is_active(self) -> bool:
+        """Always ``False``: nothing is sent."""
+        return False
+
+    def should_send_default_pii(self) -> bool:
+        """Always ``False``."""
+        return False
+
+    def get_integration(self, name_or_class: Any) -> None:
+        """Always ``None``: no integration is enabled."""
+        return None
+
+    def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> None:
+        """Does nothing."""
+        return None
+
+    def flush(
+        self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
+    ) -> None:
+        """Does nothing."""
+
+    def close(
+        self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
+    ) -> None:
+        """Does nothing."""
+
+    def __repr__(self) -> str:
+        return "<NonRecordingClient>"
 
 
 def _now_iso() -> str:

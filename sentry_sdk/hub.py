@@ -1,9 +1,24 @@
-"""The hub: a client plus a stack of scopes, and which hub is current in each thread or task.
+"""The hub: a stack of scopes per thread or task, and the one model both APIs are views of.
 
-The current hub lives in a ContextVar. A thread that has never seen a hub gets a clone of the main
-hub (its client and a copy of its scope). Layers pushed on a hub are kept in a ContextVar of that
-hub, so a scope pushed in one thread or asyncio task is never visible in another, and leaving the
-block restores exactly what was there before.
+Each layer of a hub's stack holds two scopes: the *current* scope and the *isolation* scope. The
+global scope (``GLOBAL_SCOPE`` in :mod:`.scope`) sits below every stack. An event captured in a
+context gets the data of the global, isolation and current scopes of the top layer, merged in that
+order (later ones win), and is sent by the first client bound to the current, isolation or global
+scope. ``init`` binds its client to the global scope.
+
+The early API and the 2.x API are two ways of moving on this stack:
+
+* ``push_scope()`` pushes a layer with copies of both scopes, so everything set inside the block
+  (through either API) is gone when it ends; ``configure_scope()``, ``hub.scope`` and the module's
+  ``set_tag``/``add_breadcrumb``/... write to the top isolation scope.
+* ``new_scope()`` pushes a copy of the current scope only (the isolation scope is shared with the
+  layer below), ``isolation_scope()`` copies both, ``use_scope(s)`` and ``use_isolation_scope(s)``
+  push a given scope.
+
+The layers pushed on a hub are kept in a ContextVar of that hub, so what one thread or asyncio
+task pushes is never visible in another, and leaving a block restores exactly what was there
+before. A thread that has never seen a hub gets a clone of the main hub; an asyncio task that
+writes without pushing first gets its own copy of the top layer.
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ from time import time
 from types import TracebackType
 
 from ._log import logger, report_internal_error
-from .scope import Scope
+from .scope import GLOBAL_SCOPE, Scope, _merged
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -35,23 +50,29 @@ _LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
 
 
 class _Layer:
-    """One (client, scope) entry of a hub's stack; for a pushed one, also the ``with`` block popping it.
+    """One entry of a hub's stack: a current and an isolation scope.
 
-    Mutable, so that binding a client keeps the layer's identity (leaving ``with push_scope()``
-    pops by it). ``owner`` is the asyncio task that made the layer, or ``None`` outside tasks.
+    A pushed layer is also the ``with`` block that pops it; ``given`` is the scope the block hands
+    out. ``owner`` is the asyncio task that made the layer, or ``None`` outside tasks.
     """
 
-    __slots__ = ("client", "hub", "owner", "scope", "token")
+    __slots__ = ("given", "hub", "isolation", "owner", "scope", "token")
 
-    def __init__(self, client: Client | None, scope: Scope, owner: object) -> None:
-        self.client = client
+    def __init__(self, scope: Scope, isolation: Scope, owner: object, given: Scope | None = None) -> None:
         self.scope = scope
+        self.isolation = isolation
         self.owner = owner
+        self.given = given if given is not None else isolation
         self.hub: Hub | None = None
         self.token: Token[tuple[_Layer, ...]] | None = None
 
+    @property
+    def client(self) -> Client | None:
+        """The first client bound to the current, isolation or global scope."""
+        return self.scope._client or self.isolation._client or GLOBAL_SCOPE._client
+
     def __enter__(self) -> Scope:
-        return self.scope
+        return self.given
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         hub, token = self.hub, self.token
@@ -87,34 +108,34 @@ class _HubMeta(type):
 
 
 class Hub(metaclass=_HubMeta):
-    """A client and a stack of scopes. ``Hub(hub)`` clones a hub; ``Hub(client)`` starts a new one."""
+    """A stack of scopes. ``Hub(hub)`` clones a hub; ``Hub(client)`` starts one bound to ``client``."""
 
     def __init__(self, client_or_hub: Client | Hub | None = None, scope: Scope | None = None) -> None:
         if isinstance(client_or_hub, Hub):
-            client = client_or_hub.client
-            if scope is None:
-                scope = client_or_hub.scope.copy()
+            top = client_or_hub._stack_layer()
+            current = top.scope.fork()
+            isolation = scope if scope is not None else top.isolation.fork()
         else:
-            client = client_or_hub
-        # The bottom layer is shared by every thread and task using this hub (binding a client
-        # to the main hub must reach threads started later); pushed layers are per context.
-        self._base: _Layer = _Layer(client, scope if scope is not None else Scope(), None)
+            current = Scope("current", client=client_or_hub)
+            isolation = scope if scope is not None else Scope("isolation")
+        # The bottom layer is shared by every thread and task using this hub (a client bound to
+        # the main hub must reach threads started later); pushed layers are per context.
+        self._base = _Layer(current, isolation, None)
         self._pushed: ContextVar[tuple[_Layer, ...]] = ContextVar("sentry_hub_layers", default=())
         self._activations: list[Token[Hub | None]] = []
-        self._last_event_id: str | None = None
 
     # -- the stack ----------------------------------------------------------------------------
 
     @property
     def client(self) -> Client | None:
-        """The client of the top layer, or ``None`` when no client is bound."""
+        """The client events captured here go to, or ``None`` when none is bound."""
         pushed = self._pushed.get()
         return (pushed[-1] if pushed else self._base).client
 
     @property
     def scope(self) -> Scope:
-        """The scope of the top layer (this task's own copy, when called inside an asyncio task)."""
-        return self._writable_layer().scope
+        """The scope of the top layer that ``configure_scope`` hands out (its isolation scope)."""
+        return self._writable_layer().isolation
 
     def _stack_layer(self) -> _Layer:
         pushed = self._pushed.get()
@@ -131,27 +152,39 @@ class Hub(metaclass=_HubMeta):
         task = _current_task()
         if task is None or top.owner is task:
             return top
-        layer = _Layer(top.client, top.scope.copy(), task)
+        layer = _Layer(top.scope.fork(), top.isolation.fork(), task)
         self._pushed.set((*pushed, layer))
         return layer
 
     def bind_client(self, client: Client | None) -> None:
-        """Bind ``client`` to the top layer."""
-        # In place, even in a layer another task shares: binding a client is process-wide news.
-        pushed = self._pushed.get()
-        (pushed[-1] if pushed else self._base).client = client
+        """Bind ``client`` to the top layer (on the main hub's own layer: to the global scope).
 
-    def push_scope(self, callback: Callable[[Scope], None] | None = None) -> _ScopeManager | None:
-        """Push a copy of the top scope.
-
-        Without a callback, returns a context manager that pops it. With one, runs
-        ``callback(scope)`` on the new scope and pops it again (so it also works as a decorator).
+        ``None`` unbinds it there; a client bound further down (globally, say) then applies again.
         """
         pushed = self._pushed.get()
-        top = pushed[-1] if pushed else self._base
-        layer = _Layer(top.client, top.scope.copy(), _current_task() if "asyncio" in sys.modules else None)
+        if not pushed and self is GLOBAL_HUB:
+            GLOBAL_SCOPE.set_client(client)
+            self._base.scope.set_client(None)
+            self._base.isolation.set_client(None)
+            return
+        (pushed[-1] if pushed else self._base).scope.set_client(client)
+
+    def _push(self, scope: Scope, isolation: Scope, given: Scope) -> _Layer:
+        pushed = self._pushed.get()
+        layer = _Layer(scope, isolation, _current_task() if "asyncio" in sys.modules else None, given)
         layer.hub = self
         layer.token = self._pushed.set((*pushed, layer))
+        return layer
+
+    def push_scope(self, callback: Callable[[Scope], None] | None = None) -> _Layer | None:
+        """Push copies of both scopes; what the block sets is gone when it ends.
+
+        Without a callback, returns a context manager that pops the layer. With one, runs
+        ``callback(scope)`` on the new scope and pops it again (so it also works as a decorator).
+        """
+        top = self._stack_layer()
+        isolation = top.isolation.fork()
+        layer = self._push(top.scope.fork(), isolation, isolation)
         if callback is None:
             return layer
         with layer as scope:
@@ -176,7 +209,7 @@ class Hub(metaclass=_HubMeta):
             logger.warning("pop_scope_unsafe called with no pushed scope")
             return None
         self._pushed.set(pushed[:-1])
-        return pushed[-1].client, pushed[-1].scope
+        return pushed[-1].client, pushed[-1].isolation
 
     def configure_scope(self, callback: Callable[[Scope], None] | None = None) -> Any:
         """Change the top scope.
@@ -185,10 +218,9 @@ class Hub(metaclass=_HubMeta):
         bound. Without, returns a context manager yielding the scope (a throw-away one when no
         client is bound, so that unconfigured programs collect nothing).
         """
-        client = self._stack_layer().client
-        if client is None:
+        if self._stack_layer().client is None:
             return None if callback is not None else _yield_scope(Scope())
-        scope = self._writable_layer().scope
+        scope = self._writable_layer().isolation
         if callback is not None:
             try:
                 callback(scope)
@@ -219,50 +251,23 @@ class Hub(metaclass=_HubMeta):
 
     # -- capturing ----------------------------------------------------------------------------
 
-    def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> str | None:
+    def capture_event(
+        self, event: Event, hint: Hint | None = None, scope: Scope | None = None, **scope_kwargs: Any
+    ) -> str | None:
         """Send a ready-made event dict through the client's pipeline; returns its id or ``None``."""
-        layer = self._stack_layer()
-        client, top = layer.client, layer.scope
-        if client is None:
-            return None
-        try:
-            event_id = client.capture_event(event, hint, scope=scope or top)
-        except Exception:
-            report_internal_error()
-            return None
-        if event_id is not None:
-            self._last_event_id = event_id
-        return event_id
+        return _capture(self, None, "event", (event, hint), scope, scope_kwargs)
 
     def capture_message(
-        self, message: str, level: str | None = None, scope: Scope | None = None
+        self, message: str, level: str | None = None, scope: Scope | None = None, **scope_kwargs: Any
     ) -> str | None:
         """Send a message event at ``level`` (default ``"info"``)."""
-        if self.client is None:
-            return None
-        if level is not None and level not in _LEVELS:
-            logger.warning("unknown level %r for capture_message; using 'info'", level)
-            level = None
-        return self.capture_event({"message": message, "level": level or "info"}, None, scope)
+        return _capture(self, None, "message", (message, level), scope, scope_kwargs)
 
     def capture_exception(
-        self, error: BaseException | ExcInfo | None = None, scope: Scope | None = None
+        self, error: BaseException | ExcInfo | None = None, scope: Scope | None = None, **scope_kwargs: Any
     ) -> str | None:
         """Send an exception (or an ``exc_info`` tuple, or the one being handled)."""
-        client = self.client
-        if client is None:
-            return None
-        try:
-            from ._exceptions import event_from_exception, exc_info_from_error
-
-            exc_info = exc_info_from_error(error) if error is not None else sys.exc_info()
-            if exc_info[1] is None:
-                return None
-            event, hint = event_from_exception(exc_info, options=client.options)
-        except Exception:
-            report_internal_error()
-            return None
-        return self.capture_event(event, hint, scope)
+        return _capture(self, None, "exception", (error,), scope, scope_kwargs)
 
     def add_breadcrumb(
         self,
@@ -283,7 +288,7 @@ class Hub(metaclass=_HubMeta):
         # copied only inside a task that does not own it.
         pushed = self._pushed.get()
         layer = pushed[-1] if pushed else self._base
-        client = layer.client
+        client = layer.scope._client or layer.isolation._client or GLOBAL_SCOPE._client
         if client is None:
             return
         if (layer.owner is not None or "asyncio" in sys.modules) and layer.owner is not _current_task():
@@ -299,15 +304,15 @@ class Hub(metaclass=_HubMeta):
                     kwargs["type"] = "default"
                 max_breadcrumbs = options["max_breadcrumbs"]
                 if max_breadcrumbs:
-                    layer.scope.add_breadcrumb_raw(kwargs, max_breadcrumbs)
+                    layer.isolation.add_breadcrumb_raw(kwargs, max_breadcrumbs)
                 return
-            client.add_breadcrumb(layer.scope, crumb, hint, kwargs)
+            client.add_breadcrumb(layer.isolation, crumb, hint, kwargs)
         except Exception:
             report_internal_error()
 
     def last_event_id(self) -> str | None:
-        """The id of the last event this hub sent."""
-        return self._last_event_id
+        """The id of the last event sent from this thread or task."""
+        return self._stack_layer().isolation._last_event_id
 
     def flush(
         self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
@@ -321,6 +326,74 @@ class Hub(metaclass=_HubMeta):
         """The bound client's integration of that identifier or class, if it is enabled."""
         client = self.client
         return client.get_integration(name_or_class) if client is not None else None
+
+
+def _capture(
+    hub: Hub,
+    on: Scope | None,
+    kind: str,
+    args: tuple[Any, ...],
+    scope: Scope | None,
+    scope_kwargs: dict[str, Any],
+) -> str | None:
+    """Capture through ``hub``'s top layer; ``on`` replaces its current scope (``Scope.capture_*``).
+
+    The event gets the global, isolation and current scopes' data, then ``scope``'s, then the
+    keyword arguments' (``tags=``, ``user=``, ...): later ones win.
+    """
+    try:
+        layer = hub._writable_layer()
+        current = on if on is not None else layer.scope
+        client = current._client or layer.client
+        if client is None:
+            return None
+        event, hint = _make_event(client, kind, args)
+        if event is None:
+            return None
+        seen: list[Scope] = []
+        for candidate in (GLOBAL_SCOPE, layer.isolation, current, scope):
+            if candidate is not None and not any(candidate is s for s in seen):
+                seen.append(candidate)
+        merged = _merged(iter(seen))
+        if scope_kwargs:
+            merged.update_from_kwargs(**scope_kwargs)
+        max_breadcrumbs = client.options.get("max_breadcrumbs")
+        if isinstance(max_breadcrumbs, int) and len(merged._breadcrumbs) > max_breadcrumbs:
+            while len(merged._breadcrumbs) > max_breadcrumbs:
+                merged._breadcrumbs.popleft()
+        event_id: str | None = client.capture_event(event, hint, scope=merged)
+    except Exception:
+        report_internal_error()
+        return None
+    if event_id is not None:
+        layer.isolation._last_event_id = event_id
+    return event_id
+
+
+def _make_event(client: Client, kind: str, args: tuple[Any, ...]) -> tuple[Event | None, Hint | None]:
+    if kind == "event":
+        event, hint = args
+        return event, hint
+    if kind == "message":
+        message, level = args
+        if level is not None and level not in _LEVELS:
+            logger.warning("unknown level %r for capture_message; using 'info'", level)
+            level = None
+        return {"message": message, "level": level or "info"}, None
+    from ._exceptions import event_from_exception, exc_info_from_error
+
+    (error,) = args
+    exc_info = exc_info_from_error(error) if error is not None else sys.exc_info()
+    if exc_info[1] is None:
+        return None, None
+    return event_from_exception(exc_info, options=client.options)
+
+
+def _capture_with(
+    on: Scope, kind: str, args: tuple[Any, ...], scope: Scope | None, scope_kwargs: dict[str, Any]
+) -> str | None:
+    """``Scope.capture_*``: capture in the calling context with ``on`` as the current scope."""
+    return _capture(Hub.current, on, kind, args, scope, scope_kwargs)
 
 
 def _current_task() -> object:

@@ -2,6 +2,9 @@
 
 Pushing a scope copies it. The copy shares its containers with the original until either side
 writes, so a push costs a handful of attribute reads rather than copying every dict.
+
+A scope may also hold a client (``set_client``). Which scopes are current, and how the 2.x names
+(current, isolation and global scope) map onto the hub's stack, is described in :mod:`.hub`.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from ._log import logger
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
+    from .attachments import Attachment
+    from .client import Client, NonRecordingClient
     from .types import Breadcrumb, ErrorProcessor, Event, EventProcessor, ExcInfo, Hint
 
 
@@ -41,10 +47,20 @@ class Scope:
         "_breadcrumbs",
         "_event_processors",
         "_error_processors",
+        "_attachments",
+        "_client",
+        "_last_event_id",
         "_shared",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, ty: str | None = None, client: Client | None = None) -> None:
+        # ``ty`` ("current", "isolation", "global") is accepted as sentry-sdk 2.x does; which role
+        # a scope plays is decided by where it sits in the hub's stack, not by this label.
+        self._client = client
+        self._last_event_id: str | None = None
+        self._reset_data()
+
+    def _reset_data(self) -> None:
         self._level: str | None = None
         self._fingerprint: list[str] | None = None
         self._transaction: str | None = None
@@ -55,6 +71,7 @@ class Scope:
         self._breadcrumbs: deque[Breadcrumb] = deque()
         self._event_processors: list[EventProcessor] = []
         self._error_processors: list[tuple[ErrorProcessor, type | None]] = []
+        self._attachments: list[Attachment] = []
         # True while the containers above may be shared with a copy of this scope.
         self._shared = False
 
@@ -72,10 +89,17 @@ class Scope:
         rv._breadcrumbs = self._breadcrumbs
         rv._event_processors = self._event_processors
         rv._error_processors = self._error_processors
+        rv._attachments = self._attachments
+        rv._client = self._client
+        rv._last_event_id = self._last_event_id
         rv._shared = self._shared = True
         return rv
 
     copy = __copy__
+
+    def fork(self) -> Scope:
+        """A copy of this scope, to change without affecting this one."""
+        return self.__copy__()
 
     def _own(self) -> None:
         """Take private copies of the shared containers before the first write."""
@@ -85,6 +109,7 @@ class Scope:
         self._breadcrumbs = self._breadcrumbs.copy()
         self._event_processors = list(self._event_processors)
         self._error_processors = list(self._error_processors)
+        self._attachments = list(self._attachments)
         self._shared = False
 
     # -- simple fields ------------------------------------------------------------------------
@@ -212,9 +237,167 @@ class Scope:
             self._own()
         self._error_processors.append((processor, cls))
 
+    def add_attachment(
+        self,
+        bytes: bytes | None = None,  # noqa: A002 - sentry-sdk's keyword
+        filename: str | None = None,
+        path: str | None = None,
+        content_type: str | None = None,
+        add_to_transactions: bool = False,
+    ) -> None:
+        """Send a file (given as ``bytes`` or a ``path``) along with every event of this scope."""
+        from .attachments import Attachment
+
+        if self._shared:
+            self._own()
+        self._attachments.append(
+            Attachment(
+                bytes=bytes,
+                filename=filename,
+                path=path,
+                content_type=content_type,
+                add_to_transactions=add_to_transactions,
+            )
+        )
+
+    def clear_attachments(self) -> None:
+        """Forget the attachments added so far."""
+        if self._shared:
+            self._own()
+        self._attachments.clear()
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        """A snapshot of the attachments sent with events of this scope."""
+        return list(self._attachments)
+
     def clear(self) -> None:
-        """Reset the scope to an empty one."""
-        Scope.__init__(self)
+        """Reset the scope's data to an empty one (its client stays)."""
+        self._reset_data()
+
+    # -- client -------------------------------------------------------------------------------
+
+    def set_client(self, client: Client | None = None) -> None:
+        """Bind ``client`` to this scope (``None`` unbinds); events captured under it go there."""
+        self._client = client
+
+    @property
+    def client(self) -> Client | NonRecordingClient:
+        """This scope's own client, or a client that records nothing when none is bound."""
+        if self._client is not None:
+            return self._client
+        from .client import NonRecordingClient
+
+        return NonRecordingClient()
+
+    def last_event_id(self) -> str | None:
+        """The id of the last event captured through this scope (as an isolation scope)."""
+        return self._last_event_id
+
+    # -- merging ------------------------------------------------------------------------------
+
+    def update_from_scope(self, scope: Scope) -> None:
+        """Take ``scope``'s data on top of this scope's: its values win, lists are extended."""
+        if self._shared:
+            self._own()
+        if scope._level is not None:
+            self._level = scope._level
+        if scope._fingerprint is not None:
+            self._fingerprint = scope._fingerprint
+        if scope._transaction is not None:
+            self._transaction = scope._transaction
+        if scope._user is not None:
+            self._user = scope._user
+        self._tags.update(scope._tags)
+        self._extras.update(scope._extras)
+        self._contexts.update(scope._contexts)
+        if scope._breadcrumbs:
+            self._breadcrumbs.extend(scope._breadcrumbs)
+        self._event_processors.extend(scope._event_processors)
+        self._error_processors.extend(scope._error_processors)
+        self._attachments.extend(scope._attachments)
+
+    def update_from_kwargs(
+        self,
+        user: dict[str, Any] | None = None,
+        level: str | None = None,
+        extras: dict[str, Any] | None = None,
+        contexts: dict[str, dict[str, Any]] | None = None,
+        tags: dict[str, Any] | None = None,
+        fingerprint: list[str] | None = None,
+    ) -> None:
+        """Set several fields at once, as ``capture_*(..., tags=..., user=...)`` do."""
+        if self._shared:
+            self._own()
+        if level is not None:
+            self._level = level
+        if user is not None:
+            self.user = user
+        if extras is not None:
+            self._extras.update(extras)
+        if contexts is not None:
+            self._contexts.update(contexts)
+        if tags is not None:
+            self._tags.update(tags)
+        if fingerprint is not None:
+            self.fingerprint = fingerprint
+
+    # -- capturing (2.x style: ``scope.capture_exception()``) ---------------------------------
+
+    def capture_event(
+        self, event: Event, hint: Hint | None = None, scope: Scope | None = None, **scope_kwargs: Any
+    ) -> str | None:
+        """Capture ``event`` with this scope's data (plus ``scope``/keyword data) on top."""
+        from .hub import _capture_with
+
+        return _capture_with(self, "event", (event, hint), scope, scope_kwargs)
+
+    def capture_message(
+        self, message: str, level: str | None = None, scope: Scope | None = None, **scope_kwargs: Any
+    ) -> str | None:
+        """Capture a message with this scope's data on top."""
+        from .hub import _capture_with
+
+        return _capture_with(self, "message", (message, level), scope, scope_kwargs)
+
+    def capture_exception(
+        self,
+        error: BaseException | ExcInfo | None = None,
+        scope: Scope | None = None,
+        **scope_kwargs: Any,
+    ) -> str | None:
+        """Capture an exception (or the one being handled) with this scope's data on top."""
+        from .hub import _capture_with
+
+        return _capture_with(self, "exception", (error,), scope, scope_kwargs)
+
+    # -- the scopes in effect (2.x class methods) ----------------------------------------------
+
+    @classmethod
+    def get_current_scope(cls) -> Scope:
+        """The current scope of the calling thread or task."""
+        from .api import get_current_scope
+
+        return get_current_scope()
+
+    @classmethod
+    def get_isolation_scope(cls) -> Scope:
+        """The isolation scope of the calling thread or task."""
+        from .api import get_isolation_scope
+
+        return get_isolation_scope()
+
+    @classmethod
+    def get_global_scope(cls) -> Scope:
+        """The global scope, applied to every event of the process."""
+        return GLOBAL_SCOPE
+
+    @classmethod
+    def get_client(cls) -> Client | NonRecordingClient:
+        """The client in effect for the calling thread or task."""
+        from .api import get_client
+
+        return get_client()
 
     # -- applying -----------------------------------------------------------------------------
 
@@ -242,6 +425,9 @@ class Scope:
             if isinstance(own, dict):
                 own = own.get("values")
             event["breadcrumbs"] = {"values": [*self._breadcrumbs, *(own or ())]}
+
+        if self._attachments:
+            hint["attachments"] = [*hint.get("attachments", ()), *self._attachments]
 
         exc_info: ExcInfo | None = hint.get("exc_info")
         if exc_info is not None and self._error_processors:
@@ -277,4 +463,47 @@ def _run_processor(processor: Any, event: Event, arg: Any) -> Event | None:
     return result
 
 
-__all__ = ["Scope", "add_global_event_processor"]
+def _merged(scopes: Iterator[Scope]) -> Scope:
+    """One scope holding the data of ``scopes``, later ones winning; breadcrumbs in time order."""
+    rv = Scope()
+    sources = 0
+    for scope in scopes:
+        if scope._breadcrumbs:
+            sources += 1
+        rv.update_from_scope(scope)
+    if sources > 1:
+        ordered = sorted(rv._breadcrumbs, key=_crumb_time)
+        rv._breadcrumbs = deque(ordered)
+    return rv
+
+
+def _crumb_time(crumb: Breadcrumb) -> float:
+    value = crumb.get("timestamp")
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(getattr(value, "timestamp")())  # noqa: B009 - a datetime passed by the user
+    except Exception:
+        return 0.0
+
+
+# Applied to every event of the process, below the isolation and current scopes. ``init`` binds
+# its client here, so every thread and task finds it.
+GLOBAL_SCOPE = Scope("global")
+
+
+def use_scope(scope: Scope) -> Any:
+    """``with use_scope(scope):`` makes ``scope`` the current scope for the block."""
+    from .api import use_scope as _use_scope
+
+    return _use_scope(scope)
+
+
+def use_isolation_scope(isolation_scope: Scope) -> Any:
+    """``with use_isolation_scope(scope):`` makes ``scope`` the isolation scope for the block."""
+    from .api import use_isolation_scope as _use_isolation_scope
+
+    return _use_isolation_scope(isolation_scope)
+
+
+__all__ = ["GLOBAL_SCOPE", "Scope", "add_global_event_processor", "use_isolation_scope", "use_scope"]

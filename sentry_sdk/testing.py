@@ -15,6 +15,7 @@ from ._ingest import IngestServer, ParsedEnvelope, ParsedItem, describe_event, p
 from .client import Client
 from .envelope import Envelope
 from .hub import Hub
+from .scope import GLOBAL_SCOPE
 from .transport import Transport
 from .types import Event
 
@@ -56,9 +57,11 @@ def capture_events(**options: Any) -> Iterator[list[Event]]:
     options.setdefault("default_integrations", False)
     client = Client(transport=transport, **options)
     hub = Hub.current
-    previous = hub.client
-    hub.bind_client(client)
+    # Where bind_client puts a client here, so that exactly what was bound there comes back.
+    target = GLOBAL_SCOPE if hub is Hub.main and not hub._pushed.get() else hub._stack_layer().scope
+    previous = target._client
+    target.set_client(client)
     try:
         yield transport.events
     finally:
-        hub.bind_client(previous)
+        target.set_client(previous)

@@ -15,6 +15,7 @@ from sentry_sdk import Hub, Scope
 from sentry_sdk._log import set_debug, set_internal_error_hook
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.dedupe import DedupeIntegration
+from sentry_sdk.scope import GLOBAL_SCOPE
 from sentry_sdk.testing import CapturingTransport, IngestServer
 
 pytest_plugins = ["pytester"]
@@ -51,8 +52,10 @@ def _reset() -> None:
         client = hub.client
         if client is not None:
             client.close(timeout=0)
-        hub.bind_client(None)
-        hub._base.scope = Scope()
+        hub._base.scope = Scope("current")
+        hub._base.isolation = Scope("isolation")
+    GLOBAL_SCOPE.set_client(None)
+    GLOBAL_SCOPE.clear()
     DedupeIntegration.reset_last_seen()
     set_debug(False)
 
