@@ -10,6 +10,7 @@ from .api import (
     capture_message,
     configure_scope,
     flush,
+    flush_async,
     get_client,
     get_current_hub,
     get_current_scope,
@@ -26,6 +27,7 @@ from .api import (
     set_level,
     set_tag,
     set_tags,
+    set_transaction_name,
     set_user,
 )
 from .consts import VERSION
@@ -76,6 +78,7 @@ __all__ = [
     "capture_message",
     "configure_scope",
     "flush",
+    "flush_async",
     "get_client",
     "get_current_hub",
     "get_current_scope",
@@ -93,5 +96,6 @@ __all__ = [
     "set_level",
     "set_tag",
     "set_tags",
+    "set_transaction_name",
     "set_user",
 ]

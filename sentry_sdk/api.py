@@ -9,12 +9,14 @@ from collections.abc import Callable
 from types import TracebackType
 
 from ._log import report_internal_error
+from ._typing import overload
 from .hub import Hub, _current_hub
 from .scope import GLOBAL_SCOPE, Scope
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from typing import Any
 
     from .client import Client, NonRecordingClient
@@ -29,6 +31,7 @@ __all__ = [
     "capture_message",
     "configure_scope",
     "flush",
+    "flush_async",
     "get_client",
     "get_current_hub",
     "get_current_scope",
@@ -45,6 +48,7 @@ __all__ = [
     "set_level",
     "set_tag",
     "set_tags",
+    "set_transaction_name",
     "set_user",
     "use_isolation_scope",
     "use_scope",
@@ -127,7 +131,17 @@ def add_breadcrumb(
     (_current_hub.get() or Hub.current)._add_breadcrumb(crumb, hint, kwargs)
 
 
-def configure_scope(callback: Callable[[Scope], None] | None = None) -> Any:
+@overload
+def configure_scope(callback: None = None) -> AbstractContextManager[Scope]: ...
+
+
+@overload
+def configure_scope(callback: Callable[[Scope], None]) -> None: ...
+
+
+def configure_scope(
+    callback: Callable[[Scope], None] | None = None,
+) -> AbstractContextManager[Scope] | None:
     """``with configure_scope() as scope:``, or ``@configure_scope`` (run only when a client is bound)."""
     try:
         return Hub.current.configure_scope(callback)
@@ -136,7 +150,15 @@ def configure_scope(callback: Callable[[Scope], None] | None = None) -> Any:
         return Hub.current.configure_scope(None) if callback is None else None
 
 
-def push_scope(callback: Callable[[Scope], None] | None = None) -> Any:
+@overload
+def push_scope(callback: None = None) -> AbstractContextManager[Scope]: ...
+
+
+@overload
+def push_scope(callback: Callable[[Scope], None]) -> None: ...
+
+
+def push_scope(callback: Callable[[Scope], None] | None = None) -> AbstractContextManager[Scope] | None:
     """``with push_scope() as scope:`` for data that applies only inside the block."""
     return (_current_hub.get() or Hub.current).push_scope(callback)
 
@@ -216,7 +238,7 @@ def get_global_scope() -> Scope:
     return GLOBAL_SCOPE
 
 
-def new_scope() -> Any:
+def new_scope() -> AbstractContextManager[Scope]:
     """``with new_scope() as scope:`` runs the block with a fork of the current scope."""
     hub = Hub.current
     top = hub._writable_layer()
@@ -224,7 +246,7 @@ def new_scope() -> Any:
     return hub._push(current, top.isolation, current)
 
 
-def isolation_scope() -> Any:
+def isolation_scope() -> AbstractContextManager[Scope]:
     """``with isolation_scope() as scope:`` forks both the isolation and the current scope."""
     hub = Hub.current
     top = hub._writable_layer()
@@ -232,16 +254,37 @@ def isolation_scope() -> Any:
     return hub._push(top.scope.fork(), isolation, isolation)
 
 
-def use_scope(scope: Scope) -> Any:
+def use_scope(scope: Scope) -> AbstractContextManager[Scope]:
     """``with use_scope(scope):`` makes ``scope`` itself the current scope for the block."""
     hub = Hub.current
     return hub._push(scope, hub._writable_layer().isolation, scope)
 
 
-def use_isolation_scope(isolation_scope: Scope) -> Any:
+def use_isolation_scope(isolation_scope: Scope) -> AbstractContextManager[Scope]:
     """``with use_isolation_scope(scope):`` makes ``scope`` the isolation scope for the block."""
     hub = Hub.current
     return hub._push(hub._writable_layer().scope.fork(), isolation_scope, isolation_scope)
+
+
+def set_transaction_name(name: str, source: str | None = None) -> None:
+    """Name what the program is doing (a route, a task): events get it as their ``transaction``."""
+    get_current_scope().set_transaction_name(name, source)
+
+
+async def flush_async(
+    timeout: float | None = None, callback: Callable[[int, float], None] | None = None
+) -> None:
+    """``flush`` for async code: waits in a worker thread, so the event loop keeps running."""
+    import asyncio
+
+    client = Hub.current.client
+    if client is None:
+        return
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(None, lambda: client.flush(timeout=timeout, callback=callback))
+    except Exception:
+        report_internal_error()
 
 
 def last_event_id() -> str | None:

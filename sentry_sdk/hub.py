@@ -30,6 +30,7 @@ from time import time
 from types import TracebackType
 
 from ._log import logger, report_internal_error
+from ._typing import overload
 from .scope import GLOBAL_SCOPE, Scope, _merged
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -37,6 +38,7 @@ TYPE_CHECKING = False
 
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from typing import Any, TypeVar
 
     from .client import Client
@@ -176,7 +178,15 @@ class Hub(metaclass=_HubMeta):
         layer.token = self._pushed.set((*pushed, layer))
         return layer
 
-    def push_scope(self, callback: Callable[[Scope], None] | None = None) -> _Layer | None:
+    @overload
+    def push_scope(self, callback: None = None) -> AbstractContextManager[Scope]: ...
+
+    @overload
+    def push_scope(self, callback: Callable[[Scope], None]) -> None: ...
+
+    def push_scope(
+        self, callback: Callable[[Scope], None] | None = None
+    ) -> AbstractContextManager[Scope] | None:
         """Push copies of both scopes; what the block sets is gone when it ends.
 
         Without a callback, returns a context manager that pops the layer. With one, runs
@@ -211,7 +221,15 @@ class Hub(metaclass=_HubMeta):
         self._pushed.set(pushed[:-1])
         return pushed[-1].client, pushed[-1].isolation
 
-    def configure_scope(self, callback: Callable[[Scope], None] | None = None) -> Any:
+    @overload
+    def configure_scope(self, callback: None = None) -> AbstractContextManager[Scope]: ...
+
+    @overload
+    def configure_scope(self, callback: Callable[[Scope], None]) -> None: ...
+
+    def configure_scope(
+        self, callback: Callable[[Scope], None] | None = None
+    ) -> AbstractContextManager[Scope] | None:
         """Change the top scope.
 
         With a callback (or as a decorator), calls ``callback(scope)``, but only when a client is

@@ -145,6 +145,10 @@ class Scope:
     def transaction(self, value: str | None) -> None:
         self._transaction = value
 
+    def set_transaction_name(self, name: str, source: str | None = None) -> None:
+        """Name what the program is doing (a route, a task); events get it as ``transaction``."""
+        self._transaction = name
+
     @property
     def user(self) -> dict[str, Any] | None:
         """The user events get: a dict such as ``{"id": 1, "email": ...}``."""

@@ -14,6 +14,8 @@ Breadcrumb = dict[str, Any]
 BreadcrumbHint = dict[str, Any]
 ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
 EventProcessor = Callable[[Event, Hint], Optional[Event]]
+# What a ``traces_sampler`` receives; accepted for 2.x code that annotates one (tracing is planned).
+SamplingContext = dict[str, Any]
 ErrorProcessor = Callable[[Event, ExcInfo], Optional[Event]]
 
 __all__ = [
@@ -24,4 +26,5 @@ __all__ = [
     "EventProcessor",
     "ExcInfo",
     "Hint",
+    "SamplingContext",
 ]

@@ -328,3 +328,33 @@ def test_hub_clone_and_bind_client_still_work_with_the_global_client() -> None:
     Hub.main.bind_client(None)
     assert None is sentry_sdk.Hub.current.client
     assert None is sentry_sdk.capture_message("nowhere")
+
+
+def test_set_transaction_name_names_the_events_of_the_current_scope() -> None:
+    """``set_transaction_name`` gives later events a ``transaction`` (the culprit shown in Sentry)."""
+    transport = init()
+    with sentry_sdk.new_scope():
+        sentry_sdk.set_transaction_name("GET /orders/{id}")
+        sentry_sdk.capture_message("in the view")
+    sentry_sdk.capture_message("outside")
+    assert ["GET /orders/{id}", None] == [e.get("transaction") for e in transport.events]
+
+
+def test_flush_async_waits_without_blocking_the_loop(ingest: IngestServer) -> None:
+    """``await flush_async()`` delivers pending events while other tasks keep running."""
+    ingest.delay = 0.2
+    sentry_sdk.init(dsn=ingest.dsn, default_integrations=False)
+    ticks: list[int] = []
+
+    async def ticker() -> None:
+        for i in range(5):
+            ticks.append(i)
+            await asyncio.sleep(0.02)
+
+    async def main() -> None:
+        sentry_sdk.capture_message("pending")
+        await asyncio.gather(sentry_sdk.flush_async(timeout=5), ticker())
+
+    asyncio.run(main())
+    assert ["pending"] == [e["message"] for e in ingest.events()]
+    assert [0, 1, 2, 3, 4] == ticks
