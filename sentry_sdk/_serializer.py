@@ -1,147 +1,558 @@
-"""Serializer: any event into JSON-safe data with depth, breadth and length limits; never raises."""
+"""Serializer: turns an event into JSON-ready data within Sentry's size limits, and never raises.
+
+The output holds only ``dict`` (with ``str`` keys), ``list``, ``str``, finite ``float``, ``int``
+within 64 bits, ``bool`` and ``None``, and every string encodes to UTF-8, so the envelope can
+always be written. Anything else becomes a string: datetimes become ISO-8601 UTC, bytes and
+other objects their ``repr``, at most ``_MAX_REPR`` characters.
+
+User data areas ("databags": ``extra`` and ``contexts`` values, ``user``, ``tags`` values,
+``request`` data, cookies and headers, breadcrumb ``data``, frame ``vars``) keep at most
+``_BAG_DEPTH`` levels of containers and ``_BAG_BREADTH`` items per container; a cut container
+records its original length in ``_meta``. ``max_value_length`` shortens long strings everywhere
+except the SDK's own protocol fields (ids, timestamps, levels, the ``sdk`` block, exception types
+and mechanisms, frame locations, breadcrumb types), which a cut would corrupt.
+
+An event is a fixed skeleton built by the SDK around user data, so the skeleton is walked by
+shape (``_EVENT`` below) and only the parts it does not know go through the generic walker. Paths
+for ``_meta`` notes live in one list that grows and shrinks with the walk.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections import deque
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
-from typing import Any
+from itertools import islice
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+    _Rule = Union[str, "_Shape", "_Each", None]
+
+__all__ = ["safe_repr", "serialize_event"]
 
 _MAX_REPR = 1024
-_DATABAG_DEPTH = 5
-_DATABAG_BREADTH = 10
-_SAFETY_DEPTH = 50
+_BAG_DEPTH = 5
+_BAG_BREADTH = 10
+# Nesting bound outside databags: deep enough for any real payload, shallow enough to stay far
+# from the recursion limit (each level costs two Python frames).
+_MAX_DEPTH = 30
+# Relay reads integers outside this range as floats or as 0, so those are sent as strings.
+_INT_MIN = -(2**63)
+_INT_END = 2**64
+_NO_LIMIT = sys.maxsize
+_CYCLE = "<cyclic>"
+# The builtin types whose subclasses are serialized as the base type would be, read through the
+# base type's own methods so that an override cannot break or fool the walk.
+_BASES = (str, int, float, dict, list, tuple, set, frozenset, deque, bytes, bytearray)
 
 
 def safe_repr(value: object) -> str:
+    """``repr(value)`` cut to ``_MAX_REPR`` characters; a placeholder naming the type if it fails."""
     try:
-        rv = repr(value)
+        text = repr(value)
+        if type(text) is not str:
+            text = str.__str__(text)
     except Exception:
         try:
-            return f"<broken repr of {type(value).__name__}>"
+            return f"<broken repr of {type(value).__name__!s}>"
         except Exception:
             return "<broken repr>"
-    if not isinstance(rv, str):
-        return "<broken repr>"
-    return rv if len(rv) <= _MAX_REPR else rv[: _MAX_REPR - 3] + "..."
+    if len(text) > _MAX_REPR:
+        return text[: _MAX_REPR - 3] + "..."
+    return text
 
 
 def serialize_event(event: Mapping[str, Any], *, max_value_length: int | None = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    rv = _walk(event, (), meta, max_value_length, False, 0, set())
-    if not isinstance(rv, dict):
-        return {}
-    if meta:
-        existing = rv.get("_meta")
-        rv["_meta"] = _merge(existing if isinstance(existing, dict) else {}, meta)
-    return rv
+    """A JSON-ready copy of ``event`` within the limits above; ``event`` itself is not changed.
 
-
-def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    for k, v in b.items():
-        if isinstance(v, dict) and isinstance(a.get(k), dict):
-            _merge(a[k], v)
-        else:
-            a[k] = v
-    return a
-
-
-def _note(meta: dict[str, Any], path: tuple[str, ...], note: dict[str, Any]) -> None:
-    node = meta
-    for part in path:
-        node = node.setdefault(part, {})
-    node.setdefault("", {}).update(note)
-
-
-_DATABAG_PATHS = {
-    ("extra", "*"),
-    ("breadcrumbs", "values", "*", "data"),
-    ("exception", "values", "*", "stacktrace", "frames", "*", "vars"),
-    ("threads", "values", "*", "stacktrace", "frames", "*", "vars"),
-    ("request", "data"),
-    ("request", "cookies"),
-}
-
-
-def _is_databag(path: tuple[str, ...]) -> bool:
-    for pattern in _DATABAG_PATHS:
-        if len(pattern) == len(path) and all(p == "*" or p == q for p, q in zip(pattern, path)):
-            return True
-    return False
-
-
-def _walk(
-    value: Any,
-    path: tuple[str, ...],
-    meta: dict[str, Any],
-    max_len: int | None,
-    in_bag: bool,
-    bag_depth: int,
-    stack: set[int],
-) -> Any:
+    ``max_value_length`` (at least 3; ``None`` for no limit) is the longest string kept in user
+    data and messages; longer ones end with "..." and get a ``_meta`` note of their length.
+    """
     try:
+        limit = _NO_LIMIT if max_value_length is None else max(int(max_value_length), 3)
+        walker = _Walker(limit)
+        out = walker.shaped(event, _EVENT, _MAX_DEPTH)
+        if type(out) is not dict:
+            return {}
+        notes = walker.notes
+        if notes:
+            meta = out.get("_meta")
+            out["_meta"] = _merge(meta, notes) if type(meta) is dict else notes
+        return out
+    except Exception:
+        # Unreachable unless the walker itself has a bug: an empty event beats an exception.
+        return {}
+
+
+class _Shape:
+    """How to walk a mapping the SDK builds: a rule per known key, ``other`` for the rest.
+
+    A rule is ``None`` (generic, strings shortened), ``_KEEP`` (generic, strings kept whole),
+    ``_BAG`` (a databag starts here), a nested ``_Shape``, or an ``_Each`` for a list of them.
+    """
+
+    __slots__ = ("rules", "other")
+
+    def __init__(self, rules: dict[str, _Rule], other: _Rule = None) -> None:
+        self.rules = rules
+        self.other = other
+
+
+class _Each:
+    """A list whose items are all walked with ``shape``."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: _Shape) -> None:
+        self.shape = shape
+
+
+_KEEP = "keep"
+_BAG = "bag"
+
+_FRAME = _Shape(
+    {
+        "filename": _KEEP,
+        "abs_path": _KEEP,
+        "module": _KEEP,
+        "function": _KEEP,
+        "lineno": _KEEP,
+        "colno": _KEEP,
+        "in_app": _KEEP,
+        "vars": _BAG,
+    }
+)
+_STACKTRACE = _Shape({"frames": _Each(_FRAME)})
+_EXCEPTION = _Shape({"type": _KEEP, "module": _KEEP, "mechanism": _KEEP, "stacktrace": _STACKTRACE})
+_THREAD = _Shape({"stacktrace": _STACKTRACE})
+_CRUMB = _Shape({"timestamp": _KEEP, "type": _KEEP, "level": _KEEP, "data": _BAG})
+_BAG_VALUES = _Shape({}, other=_BAG)
+_EVENT = _Shape(
+    {
+        "event_id": _KEEP,
+        "timestamp": _KEEP,
+        "start_timestamp": _KEEP,
+        "level": _KEEP,
+        "platform": _KEEP,
+        "type": _KEEP,
+        "release": _KEEP,
+        "dist": _KEEP,
+        "environment": _KEEP,
+        "server_name": _KEEP,
+        "sdk": _KEEP,
+        "_meta": _KEEP,
+        "exception": _Shape({"values": _Each(_EXCEPTION)}),
+        "threads": _Shape({"values": _Each(_THREAD)}),
+        "breadcrumbs": _Shape({"values": _Each(_CRUMB)}),
+        "extra": _BAG_VALUES,
+        "contexts": _BAG_VALUES,
+        "tags": _BAG_VALUES,
+        "user": _BAG,
+        "request": _Shape({"data": _BAG, "cookies": _BAG, "headers": _BAG}),
+    }
+)
+
+
+class _Walker:
+    """The state of one ``serialize_event`` call.
+
+    ``path`` is the key path of the value being walked (for ``_meta`` notes), ``active`` the ids
+    of the containers being walked (to spot cycles), ``notes`` the ``_meta`` tree built so far.
+    A ``limit`` argument is the longest string kept (``_NO_LIMIT`` for no limit), ``depth`` how
+    many more levels of containers may be opened, ``bag`` whether this is inside a databag.
+
+    Each container walker never raises and checks its items inline, by exact type, so that the
+    common values (short ASCII strings, small ints, None, bools, finite floats) cost no call:
+    that check is written out in each loop because a call per value would cost more than the rest.
+    """
+
+    __slots__ = ("limit", "path", "active", "notes")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.path: list[str] = []
+        self.active: set[int] = set()
+        self.notes: dict[str, Any] | None = None
+
+    def note(self, note: dict[str, Any]) -> None:
+        """Add ``note`` to the ``_meta`` entry of the current path."""
+        node = self.notes
+        if node is None:
+            node = self.notes = {}
+        for part in self.path:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            node = child
+        entry = node.get("")
+        if entry is None:
+            node[""] = note
+        else:
+            entry.update(note)
+
+    def text(self, value: str, limit: int) -> str:
+        """``value`` made UTF-8-safe and cut to ``limit`` characters, noting any cut."""
+        if not value.isascii():
+            value = _utf8(value)
+        if len(value) > limit:
+            keep = limit - 3
+            self.note({"len": len(value), "rem": [["!limit", "s", keep, limit]]})
+            return value[:keep] + "..."
+        return value
+
+    def fallback(self, value: object, limit: int) -> str:
+        """What a value that failed to serialize becomes."""
+        try:
+            return self.text(safe_repr(value), limit)
+        except Exception:
+            return "<unserializable>"
+
+    def value(self, value: Any, depth: int, bag: bool, limit: int) -> Any:
+        """Any value, in a databag if ``bag``, with ``depth`` more levels of containers allowed."""
         t = type(value)
         if t is str:
-            if max_len is not None and len(value) > max_len:
-                _note(meta, path, {"len": len(value), "rem": [["!limit", "s", max_len - 3, max_len]]})
-                return value[: max_len - 3] + "..."
-            return value
-        if value is None or t is bool or t is int:
-            return value
+            return value if value.isascii() and len(value) <= limit else self.text(value, limit)
+        if t is dict:
+            return self.mapping(value, None, 0, depth, bag, limit)
+        if t is list or t is tuple:
+            return self.sequence(value, value, len(value), depth, bag, limit)
+        if t is int:
+            return value if _INT_MIN <= value < _INT_END else self.text(_int_text(value), limit)
         if t is float:
-            return value if value == value and value not in (float("inf"), float("-inf")) else repr(value)
-        if not in_bag and path and len(path) < 9 and _is_databag(path):
-            in_bag, bag_depth = True, 0
-        if isinstance(value, (Mapping, list, tuple, set, frozenset)) or t.__name__ == "deque":
-            if id(value) in stack:
-                return "<cyclic>"
-            if len(path) >= _SAFETY_DEPTH or (in_bag and bag_depth >= _DATABAG_DEPTH):
-                return safe_repr(value)
-            stack.add(id(value))
+            return value if value - value == 0.0 else repr(value)
+        if value is None or t is bool:
+            return value
+        return self.other(value, t, depth, bag, limit)
+
+    def other(self, value: Any, t: type, depth: int, bag: bool, limit: int) -> Any:
+        """A value whose type is not exactly a JSON one: a subclass of one, or anything else."""
+        try:
+            kind = _kinds.get(t, _UNSEEN)
+            if kind is _UNSEEN:
+                kind = _kind(t)
+            if kind is None:
+                return self.text(safe_repr(value), limit)
+            if kind is str:
+                return self.text(str.__str__(value), limit)
+            if kind is dict:
+                return self.mapping(value, dict.items(value), dict.__len__(value), depth, bag, limit)
+            if kind is Mapping:
+                return self.mapping(value, value.items(), len(value), depth, bag, limit)
+            if kind is int:
+                return self.value(int.__int__(value), depth, bag, limit)
+            if kind is float:
+                return self.value(float.__float__(value), depth, bag, limit)
+            if kind is bytes or kind is bytearray:
+                return self.text(_bytes_repr(value, kind), limit)
+            if kind in _BASES:
+                return self.sequence(value, kind.__iter__(value), kind.__len__(value), depth, bag, limit)
+            if kind.__name__ == "datetime":
+                return _iso_utc(value, kind)
+            return str(kind.isoformat(value))
+        except Exception:
+            return self.fallback(value, limit)
+
+    def mapping(self, value: Any, items: Any, size: int, depth: int, bag: bool, limit: int) -> Any:
+        """A mapping given as its (key, value) pairs and their number (``None`` for an exact dict)."""
+        active = self.active
+        oid = id(value)
+        if oid in active:
+            return _CYCLE
+        if depth <= 0:
+            return self.text(safe_repr(value), limit)
+        depth -= 1
+        path = self.path
+        base = len(path)
+        out: dict[str, Any] = {}
+        active.add(oid)
+        try:
+            if items is None:
+                items = value.items()
+                if bag:
+                    size = len(value)
+            if bag and size > _BAG_BREADTH:
+                self.note({"len": size})
+                items = islice(items, _BAG_BREADTH)
+            for k, v in items:
+                if type(k) is not str or not k.isascii():
+                    k = _key(k)
+                t = type(v)
+                if t is str:
+                    if len(v) > limit or not v.isascii():
+                        path.append(k)
+                        v = self.text(v, limit)
+                        path.pop()
+                elif t is int:
+                    if not _INT_MIN <= v < _INT_END:
+                        path.append(k)
+                        v = self.text(_int_text(v), limit)
+                        path.pop()
+                elif t is dict:
+                    path.append(k)
+                    v = self.mapping(v, None, 0, depth, bag, limit)
+                    path.pop()
+                elif t is list or t is tuple:
+                    path.append(k)
+                    v = self.sequence(v, v, len(v), depth, bag, limit)
+                    path.pop()
+                elif v is None or t is bool:
+                    pass
+                elif t is float:
+                    if v - v != 0.0:
+                        v = repr(v)
+                else:
+                    path.append(k)
+                    v = self.other(v, t, depth, bag, limit)
+                    path.pop()
+                out[k] = v
+            return out
+        except Exception:
+            del path[base:]
+            return self.fallback(value, limit)
+        finally:
+            active.discard(oid)
+
+    def sequence(self, value: Any, items: Any, size: int, depth: int, bag: bool, limit: int) -> Any:
+        """A list, tuple, set or deque given as an iterable of its items and their number."""
+        active = self.active
+        oid = id(value)
+        if oid in active:
+            return _CYCLE
+        if depth <= 0:
+            return self.text(safe_repr(value), limit)
+        depth -= 1
+        path = self.path
+        base = len(path)
+        out: list[Any] = []
+        append = out.append
+        active.add(oid)
+        try:
+            if bag and size > _BAG_BREADTH:
+                self.note({"len": size})
+                items = islice(items, _BAG_BREADTH)
+            for v in items:
+                t = type(v)
+                if t is str:
+                    if len(v) > limit or not v.isascii():
+                        path.append(str(len(out)))
+                        v = self.text(v, limit)
+                        path.pop()
+                elif t is int:
+                    if not _INT_MIN <= v < _INT_END:
+                        path.append(str(len(out)))
+                        v = self.text(_int_text(v), limit)
+                        path.pop()
+                elif t is dict:
+                    path.append(str(len(out)))
+                    v = self.mapping(v, None, 0, depth, bag, limit)
+                    path.pop()
+                elif t is list or t is tuple:
+                    path.append(str(len(out)))
+                    v = self.sequence(v, v, len(v), depth, bag, limit)
+                    path.pop()
+                elif v is None or t is bool:
+                    pass
+                elif t is float:
+                    if v - v != 0.0:
+                        v = repr(v)
+                else:
+                    path.append(str(len(out)))
+                    v = self.other(v, t, depth, bag, limit)
+                    path.pop()
+                append(v)
+            return out
+        except Exception:
+            del path[base:]
+            return self.fallback(value, limit)
+        finally:
+            active.discard(oid)
+
+    def shaped(self, value: Any, shape: _Shape, depth: int) -> Any:
+        """A mapping of the event skeleton, each key walked by its rule in ``shape``."""
+        limit = self.limit
+        t = type(value)
+        if t is dict:
+            items = value.items()
+        else:
             try:
-                if isinstance(value, Mapping):
-                    out: Any = {}
-                    items = list(value.items())
-                    if in_bag and len(items) > _DATABAG_BREADTH:
-                        _note(meta, path, {"len": len(items)})
-                        items = items[:_DATABAG_BREADTH]
-                    for k, v in items:
-                        key = k if type(k) is str else _key(k)
-                        out[key] = _walk(v, (*path, key), meta, max_len, in_bag, bag_depth + 1, stack)
-                    return out
-                seq = list(value)
-                if in_bag and len(seq) > _DATABAG_BREADTH:
-                    _note(meta, path, {"len": len(seq)})
-                    seq = seq[:_DATABAG_BREADTH]
-                return [
-                    _walk(v, (*path, str(i)), meta, max_len, in_bag, bag_depth + 1, stack)
-                    for i, v in enumerate(seq)
-                ]
-            finally:
-                stack.discard(id(value))
-        if isinstance(value, str):
-            return _walk(str.__str__(value), path, meta, max_len, in_bag, bag_depth, stack)
-        if isinstance(value, bool):
-            return bool(value)
-        if isinstance(value, int):
-            return int(value)
-        if isinstance(value, float):
-            return _walk(float(value), path, meta, max_len, in_bag, bag_depth, stack)
-        if isinstance(value, datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(timezone.utc)
-            return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        if isinstance(value, date):
-            return value.isoformat()
-        return safe_repr(value)
-    except Exception:
-        return "<unserializable>"
+                kind = _kinds.get(t, _UNSEEN)
+                if kind is _UNSEEN:
+                    kind = _kind(t)
+                if kind is dict:
+                    items = dict.items(value)
+                elif kind is Mapping:
+                    items = value.items()
+                else:
+                    return self.value(value, depth, False, limit)
+            except Exception:
+                return self.fallback(value, limit)
+        active = self.active
+        oid = id(value)
+        if oid in active:
+            return _CYCLE
+        rules = shape.rules
+        other = shape.other
+        path = self.path
+        base = len(path)
+        depth -= 1
+        out: dict[str, Any] = {}
+        active.add(oid)
+        try:
+            for k, v in items:
+                if type(k) is not str or not k.isascii():
+                    k = _key(k)
+                rule = rules.get(k, other)
+                t = type(v)
+                if rule is None or rule is _KEEP:
+                    if (
+                        (t is str and v.isascii() and (rule is _KEEP or len(v) <= limit))
+                        or v is None
+                        or t is bool
+                        or (t is int and _INT_MIN <= v < _INT_END)
+                    ):
+                        out[k] = v
+                        continue
+                    path.append(k)
+                    if t is list:
+                        v = self.sequence(v, v, len(v), depth, False, _NO_LIMIT if rule is _KEEP else limit)
+                    else:
+                        v = self.value(v, depth, False, _NO_LIMIT if rule is _KEEP else limit)
+                elif rule is _BAG:
+                    path.append(k)
+                    if t is dict:
+                        v = self.mapping(v, None, 0, _BAG_DEPTH, True, limit)
+                    else:
+                        v = self.value(v, _BAG_DEPTH, True, limit)
+                elif type(rule) is _Shape:
+                    path.append(k)
+                    v = self.shaped(v, rule, depth)
+                else:
+                    path.append(k)
+                    v = self.each(v, rule.shape, depth)  # type: ignore[union-attr]
+                path.pop()
+                out[k] = v
+            return out
+        except Exception:
+            del path[base:]
+            return self.fallback(value, limit)
+        finally:
+            active.discard(oid)
+
+    def each(self, value: Any, shape: _Shape, depth: int) -> Any:
+        """A list of the event skeleton, each item walked with ``shape``."""
+        t = type(value)
+        if t is not list and t is not tuple:
+            return self.value(value, depth, False, self.limit)
+        active = self.active
+        oid = id(value)
+        if oid in active:
+            return _CYCLE
+        path = self.path
+        out: list[Any] = []
+        active.add(oid)
+        try:
+            for v in value:
+                path.append(str(len(out)))
+                out.append(self.shaped(v, shape, depth - 1))
+                path.pop()
+            return out
+        finally:
+            active.discard(oid)
 
 
-def _key(k: Any) -> str:
+# The base type each type is serialized as (see ``_kind``), remembered for the first types seen.
+_kinds: dict[type, Any] = {}
+_KINDS_MAX = 1000
+_UNSEEN: Any = object()
+
+
+def _kind(t: type) -> Any:
+    """What values of type ``t`` are serialized as: one of ``_BASES``, ``Mapping``, the
+    ``datetime`` or ``date`` class (never a subclass), or ``None`` for their ``repr``."""
+    kind: Any = None
+    for base in _BASES:
+        if issubclass(t, base):
+            kind = base
+            break
+    else:
+        if issubclass(t, Mapping):
+            kind = Mapping
+        else:
+            # Only a program that imported datetime can hold one: there is no need to import it.
+            dt = sys.modules.get("datetime")
+            if dt is not None:
+                if issubclass(t, dt.datetime):
+                    kind = dt.datetime
+                elif issubclass(t, dt.date):
+                    kind = dt.date
+    if len(_kinds) < _KINDS_MAX:
+        _kinds[t] = kind
+    return kind
+
+
+def _utf8(value: str) -> str:
+    """``value`` with lone surrogates (which UTF-8 cannot encode) written as escapes."""
     try:
-        return str(k)
+        value.encode("utf-8")
+        return value
+    except UnicodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _key(key: object) -> str:
+    """A mapping key as a UTF-8-safe string."""
+    try:
+        if isinstance(key, str):
+            text = str.__str__(key)
+        elif isinstance(key, bytes):
+            text = _bytes_repr(key, bytes)
+        else:
+            text = str(key)
+            if type(text) is not str:
+                text = str.__str__(text)
+            if len(text) > _MAX_REPR:
+                text = text[: _MAX_REPR - 3] + "..."
+        return text if text.isascii() else _utf8(text)
     except Exception:
-        return safe_repr(k)
+        return _utf8(safe_repr(key))
 
 
-__all__ = ["safe_repr", "serialize_event"]
+def _bytes_repr(value: Any, kind: Any) -> str:
+    """``repr`` of bytes (``b'...'``, readable and unambiguous) from at most ``_MAX_REPR`` of them."""
+    text = str(kind.__repr__(kind.__getitem__(value, slice(0, _MAX_REPR))))
+    if len(text) > _MAX_REPR or kind.__len__(value) > _MAX_REPR:
+        return text[: _MAX_REPR - 3] + "..."
+    return text
+
+
+def _int_text(value: int) -> str:
+    """An integer too large for Relay, as decimal digits (or its size, past Python's digit limit)."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"<int of {value.bit_length()} bits>"
+
+
+def _iso_utc(value: Any, datetime_type: Any) -> str:
+    """A datetime in UTC as ISO-8601 with a ``Z``; a naive datetime is taken to be UTC already."""
+    offset = datetime_type.utcoffset(value)
+    if offset is not None:
+        value = value - offset
+    naive = datetime_type.replace(value, tzinfo=None)
+    return str(datetime_type.isoformat(naive, timespec="microseconds")) + "Z"
+
+
+def _merge(meta: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` (from the event) with ``notes`` merged in; both lists of remarks are kept."""
+    for key, note in notes.items():
+        old = meta.get(key)
+        if type(old) is dict and type(note) is dict:
+            _merge(old, note)
+        elif key == "rem" and type(old) is list and type(note) is list:
+            meta[key] = old + note
+        else:
+            meta[key] = note
+    return meta
