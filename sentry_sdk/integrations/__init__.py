@@ -47,8 +47,15 @@ def _default_integrations() -> list[Integration]:
     from .dedupe import DedupeIntegration
     from .excepthook import ExcepthookIntegration
     from .logging import LoggingIntegration
+    from .threading import ThreadingIntegration
 
-    return [LoggingIntegration(), ExcepthookIntegration(), DedupeIntegration(), AtexitIntegration()]
+    return [
+        LoggingIntegration(),
+        ExcepthookIntegration(),
+        DedupeIntegration(),
+        AtexitIntegration(),
+        ThreadingIntegration(),
+    ]
 
 
 def _identifiers(items: Iterable[Any] | None) -> set[str]:
