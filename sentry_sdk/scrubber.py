@@ -116,6 +116,11 @@ def _names(value: Any, what: str) -> list[str]:
     return list(value)
 
 
+def _copy(d: dict[Any, Any]) -> dict[Any, Any]:
+    """A plain dict with the items of ``d``, read without calling methods a subclass overrides."""
+    return dict(d) if type(d) is dict else dict(dict.items(d))
+
+
 def _meta_key(key: Any) -> str | None:
     """The ``_meta`` path segment for a mapping key, as the serializer will write that key."""
     if type(key) is str:
@@ -333,7 +338,9 @@ class EventScrubber:
                     new, below = leaf(child)
                     if new is None:
                         continue
-                    new = {**item, last: new}
+                    copy = _copy(item)
+                    copy[last] = new
+                    new = copy
                     below = {last: below} if below else {}
                 if out is None:
                     out = list(node)
@@ -348,7 +355,7 @@ class EventScrubber:
                 new, below = self._walk(value, path, i + 1, leaf)
                 if new is not None:
                     if out is None:
-                        out = dict(node)
+                        out = _copy(node)
                     out[key] = new
                     name = _meta_key(key)
                     if below and name is not None:
@@ -360,7 +367,7 @@ class EventScrubber:
         new, below = self._walk(child, path, i + 1, leaf)
         if new is None:
             return _NOTHING
-        out = dict(node)
+        out = _copy(node)
         out[step] = new
         return out, ({step: below} if below else {})
 
@@ -444,7 +451,7 @@ class EventScrubber:
             lowered = match(key)
             if lowered is not None:
                 if out is None:
-                    out = dict(d)
+                    out = _copy(d)
                 if drop is not None and lowered in drop:
                     del out[key]
                     note = _note("x")
@@ -456,7 +463,7 @@ class EventScrubber:
                 if new is None:
                     continue
                 if out is None:
-                    out = dict(d)
+                    out = _copy(d)
                 out[key] = new
                 if not note:
                     continue

@@ -392,6 +392,20 @@ def test_odd_input_is_skipped_without_an_error() -> None:
     ):
         scrubber.scrub_event(event)  # type: ignore[arg-type]
 
+    class Sneaky(dict[str, Any]):
+        def keys(self) -> Any:
+            raise RuntimeError("keys")
+
+        def items(self) -> Any:
+            raise RuntimeError("items")
+
+        def __iter__(self) -> Any:
+            raise RuntimeError("iter")
+
+    event = {"extra": Sneaky(token="t", inner=Sneaky(auth="a"))}
+    scrubber.scrub_event(event)
+    assert {"token": FILTERED, "inner": {"auth": FILTERED}} == dict(dict.items(event["extra"]))
+
     event = {"extra": {Key("Password"): "p", 7: {"token": "t"}}}
     scrubber.scrub_event(event)
     assert {"Password": FILTERED, 7: {"token": FILTERED}} == event["extra"]
