@@ -1,0 +1,418 @@
+"""Stdlib: HTTP requests made with ``http.client`` and started subprocesses become breadcrumbs.
+
+``http.client.HTTPConnection`` is patched, so requests made through ``urllib.request``, urllib3 or
+requests are recorded as well: one ``http`` breadcrumb per request, when its response arrives
+(level by status: 5xx ``error``, 4xx ``warning``, else ``info``) or when it fails (no status,
+level ``error``). ``subprocess.Popen`` is patched: one ``subprocess`` breadcrumb per process started
+(or that failed to start), its message the command line.
+
+What is recorded leaves secrets out: a URL loses its ``user:password@`` part and its query string
+(which goes to ``data["http.query"]``), and query values, ``--flag=value`` arguments and
+``--flag value`` pairs whose name looks secret (token, key, secret, password, auth, signature, sig,
+code, session, credential) become ``[Filtered]``. A subprocess's environment is never recorded.
+Requests the SDK itself sends to the DSN's envelope endpoint are never recorded.
+
+Neither module is imported to set this up (``http.client`` alone would cost ``init`` about as
+much as the rest of it): a module already imported is patched at once, any other one as soon as
+the program imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+
+from .._log import report_internal_error
+from ..hub import Hub
+from . import Integration
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
+
+    from ..client import Client
+
+
+__all__ = ["StdlibIntegration"]
+
+FILTERED = "[Filtered]"
+_MAX_COMMAND_LENGTH = 1000
+# Where a pending request is kept on its connection, from putrequest until its outcome is known.
+_REQUEST_ATTR = "_sentry_httplib_request"
+
+
+class StdlibIntegration(Integration):
+    """Records ``http.client`` requests and ``subprocess.Popen`` starts as breadcrumbs."""
+
+    identifier = "stdlib"
+
+    @staticmethod
+    def setup_once() -> None:
+        _patch_when_imported("http.client", _patch_http_client)
+        _patch_when_imported("subprocess", _patch_subprocess)
+
+
+def _enabled_client() -> Client | None:
+    client = Hub.current.client
+    if client is None or client.get_integration(StdlibIntegration) is None:
+        return None
+    return client
+
+
+# -- secrets --------------------------------------------------------------------------------------
+
+_SECRET_WORDS = frozenset(("key", "sig", "code", "pwd", "pass"))
+_SECRET_PARTS = ("token", "secret", "passw", "auth", "signature", "session", "credential")
+_CAMEL_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+# Parameter names repeat from one request to the next, so the answers are kept.
+@functools.lru_cache(maxsize=512)
+def _looks_secret(name: str) -> bool:
+    """Whether a parameter or flag name looks like it names a secret.
+
+    Names are split into words (``api_key``, ``apiKey``, ``X-Api-Key`` all give ``key``); erring on
+    the side of hiding a harmless value is fine, showing a secret is not.
+    """
+    for word in _NON_WORD.split(_CAMEL_BOUNDARY.sub(r"\1_\2", name).lower()):
+        if word in _SECRET_WORDS or word.endswith("key") or any(part in word for part in _SECRET_PARTS):
+            return True
+    return False
+
+
+def _filter_pairs(text: str) -> str:
+    """``a=1&token=x`` as ``a=1&token=[Filtered]``; anything else is kept as written."""
+    parts = text.split("&")
+    for i, part in enumerate(parts):
+        name, eq, _ = part.partition("=")
+        if eq and _looks_secret(_unquote(name) if "%" in name or "+" in name else name):
+            parts[i] = f"{name}={FILTERED}"
+    return "&".join(parts)
+
+
+def _unquote(text: str) -> str:
+    from urllib.parse import unquote_plus
+
+    return unquote_plus(text)
+
+
+# -- http.client ----------------------------------------------------------------------------------
+
+
+def _patch_http_client(module: ModuleType) -> None:
+    connection: Any = module.HTTPConnection
+    original_putrequest = connection.putrequest
+    original_endheaders = connection.endheaders
+    original_getresponse = connection.getresponse
+
+    @functools.wraps(original_putrequest)
+    def putrequest(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        rv = original_putrequest(self, method, url, *args, **kwargs)
+        try:
+            _start_request(self, method, url)
+        except Exception:
+            report_internal_error()
+        return rv
+
+    # Connecting happens here, so a refused connection or a failed TLS handshake ends the request.
+    @functools.wraps(original_endheaders)
+    def endheaders(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original_endheaders(self, *args, **kwargs)
+        except Exception as exc:
+            _finish_request(self, None, exc)
+            raise
+
+    @functools.wraps(original_getresponse)
+    def getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            response = original_getresponse(self, *args, **kwargs)
+        except Exception as exc:
+            _finish_request(self, None, exc)
+            raise
+        _finish_request(self, response, None)
+        return response
+
+    connection.putrequest = putrequest
+    connection.endheaders = endheaders
+    connection.getresponse = getresponse
+
+
+def _start_request(conn: Any, method: str, target: str) -> None:
+    client = _enabled_client()
+    if client is not None:
+        scheme, host, port, path = _request_parts(conn, target)
+        if not _is_sdk_endpoint(client, host, port, path):
+            setattr(conn, _REQUEST_ATTR, (method, scheme, host, port, path))
+            return
+    vars(conn).pop(_REQUEST_ATTR, None)  # left over from an earlier request that never finished
+
+
+def _request_parts(conn: Any, target: str) -> tuple[str, str, int, str]:
+    """Scheme, host, port and path (with query) of a request for ``target`` on ``conn``."""
+    scheme, sep, rest = target.partition("://")
+    if sep and scheme.isalpha():  # the absolute form sent to a proxy: the URL names the server
+        scheme = scheme.lower()
+        end = min((i for i in map(rest.find, "/?#") if i != -1), default=len(rest))
+        host, port = _split_netloc(rest[:end].rpartition("@")[2], 443 if scheme == "https" else 80)
+        return scheme, host, port, rest[end:]
+    https = getattr(sys.modules.get("http.client"), "HTTPSConnection", None)
+    scheme = "https" if https is not None and isinstance(conn, https) else "http"
+    # Through a CONNECT tunnel the connection is to the proxy; the request is for the tunnel's end.
+    host = getattr(conn, "_tunnel_host", None) or conn.host
+    port = getattr(conn, "_tunnel_port", None) or conn.port
+    # urllib passes the "user:password@" of a URL on as part of the host.
+    return scheme, str(host).rpartition("@")[2], int(port), target
+
+
+def _split_netloc(netloc: str, default_port: int) -> tuple[str, int]:
+    if netloc.startswith("["):
+        host, _, after = netloc[1:].partition("]")
+        port_text = after[1:]
+    else:
+        host, _, port_text = netloc.partition(":")
+    return host, int(port_text) if port_text.isdigit() else default_port
+
+
+def _is_sdk_endpoint(client: Client, host: str, port: int, path: str) -> bool:
+    dsn = client.parsed_dsn
+    if dsn is None or port != dsn.port or host.lower() != dsn.host.lower():
+        return False
+    return path.partition("?")[0] == f"{dsn.path}api/{dsn.project_id}/envelope/"
+
+
+def _finish_request(conn: Any, response: Any, error: BaseException | None) -> None:
+    try:
+        request = vars(conn).pop(_REQUEST_ATTR, None)
+        if request is None:
+            return
+        method, scheme, host, port, path = request
+        if not path.startswith("/"):
+            path = "/" + path  # "OPTIONS *" and the like
+        path, _, fragment = path.partition("#")
+        path, _, query = path.partition("?")
+        netloc = f"[{host}]" if ":" in host else host
+        if port != (443 if scheme == "https" else 80):
+            netloc = f"{netloc}:{port}"
+        data: dict[str, Any] = {"method": method, "url": f"{scheme}://{netloc}{path}"}
+        if query:
+            data["http.query"] = _filter_pairs(query)
+        if fragment:
+            data["http.fragment"] = _filter_pairs(fragment)
+        if response is not None:
+            status = response.status
+            data["status_code"] = status
+            data["reason"] = response.reason
+            level = "error" if status >= 500 else "warning" if status >= 400 else "info"
+            hint: dict[str, Any] = {"httplib_response": response}
+        else:
+            level = "error"
+            hint = {"httplib_error": error}
+        crumb = {"type": "http", "category": "httplib", "level": level, "data": data}
+        Hub.current.add_breadcrumb(crumb, hint)
+    except Exception:
+        report_internal_error()
+
+
+# -- subprocess -----------------------------------------------------------------------------------
+
+
+def _patch_subprocess(module: ModuleType) -> None:
+    popen: Any = module.Popen
+    original_init = popen.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - replaces Popen's
+        command = None
+        try:
+            if _enabled_client() is not None and not _started_by_sdk():
+                command = _command_line(args[0] if args else kwargs.get("args"))
+        except Exception:
+            report_internal_error()
+        try:
+            original_init(self, *args, **kwargs)
+        except Exception:
+            if command is not None:
+                _record_process(command, None)
+            raise
+        if command is not None:
+            _record_process(command, getattr(self, "pid", None))
+
+    popen.__init__ = __init__
+
+
+def _started_by_sdk() -> bool:
+    """Whether the code that called ``Popen`` (through ``subprocess.run`` or not) is the SDK's own.
+
+    The SDK runs ``git`` at ``init`` to guess the release; that is not the program's doing.
+    """
+    frame = sys._getframe(2)  # the caller of the patched __init__
+    while frame is not None and frame.f_globals.get("__name__") == "subprocess":
+        frame = frame.f_back  # type: ignore[assignment]
+    name = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return isinstance(name, str) and name.partition(".")[0] == "sentry_sdk"
+
+
+def _command_line(args: Any) -> str | None:
+    """The command as one line, secret-looking flag values filtered; ``None`` if not describable."""
+    if isinstance(args, (str, bytes, os.PathLike)):
+        text = _filter_command_text(os.fsdecode(args))
+    elif isinstance(args, (list, tuple)):  # any other iterable might be consumed by looking at it
+        text = " ".join(map(_quote, _filter_arguments([_as_text(arg) for arg in args])))
+    else:
+        return None
+    if len(text) > _MAX_COMMAND_LENGTH:
+        text = text[: _MAX_COMMAND_LENGTH - 3] + "..."
+    return text
+
+
+def _as_text(arg: Any) -> str:
+    if isinstance(arg, (str, bytes, os.PathLike)):
+        return os.fsdecode(arg)
+    return str(arg)
+
+
+# Arguments quoted in the command line: those that would not read as one word otherwise.
+_NEEDS_QUOTES = re.compile(r"""[\s'"\\]""")
+
+
+def _quote(arg: str) -> str:
+    if arg and not _NEEDS_QUOTES.search(arg):
+        return arg
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def _filter_arguments(arguments: list[str]) -> list[str]:
+    """``--password x`` and ``--password=x`` with the value filtered."""
+    rv = []
+    hide_next = False
+    for arg in arguments:
+        if hide_next and not arg.startswith("-"):
+            rv.append(FILTERED)
+            hide_next = False
+            continue
+        hide_next = False
+        if arg.startswith("-"):
+            name, eq, _ = arg.partition("=")
+            if _looks_secret(name):
+                if eq:
+                    arg = f"{name}={FILTERED}"
+                else:
+                    hide_next = True
+        rv.append(arg)
+    return rv
+
+
+# A flag and its value in a shell command line: "--token=x", "--token x", "-p 'a b'".
+_FLAG_VALUE = re.compile(r"""(?<!\S)(-{1,2}[A-Za-z][\w-]*)(=|\s+)("[^"]*"|'[^']*'|[^\s'"-]\S*)""")
+
+
+def _filter_command_text(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name, separator, value = match.groups()
+        return f"{name}{separator}{FILTERED}" if _looks_secret(name) else match.group(0)
+
+    return _FLAG_VALUE.sub(replace, text)
+
+
+def _record_process(command: str, pid: int | None) -> None:
+    try:
+        crumb: dict[str, Any] = {"type": "subprocess", "category": "subprocess", "message": command}
+        if pid is not None:
+            crumb["level"] = "info"
+            crumb["data"] = {"pid": pid}
+        else:
+            crumb["level"] = "error"
+        Hub.current.add_breadcrumb(crumb)
+    except Exception:
+        report_internal_error()
+
+
+# -- patching a module once it is imported --------------------------------------------------------
+
+_pending: dict[str, Callable[[ModuleType], None]] = {}
+
+
+def _patch_when_imported(name: str, patch: Callable[[ModuleType], None]) -> None:
+    """Call ``patch(module)`` now if the module ``name`` is imported, else right after its import."""
+    _pending[name] = patch
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+    # Checked after the finder is in place, so an import racing with this cannot slip between.
+    if name in sys.modules:
+        _run_pending(sys.modules[name])
+
+
+def _run_pending(module: ModuleType) -> None:
+    patch = _pending.pop(module.__name__, None)  # pop: patched exactly once, whoever gets here first
+    if not _pending:
+        try:
+            sys.meta_path.remove(_FINDER)
+        except ValueError:
+            pass
+    if patch is not None:
+        try:
+            patch(module)
+        except Exception:
+            report_internal_error()
+
+
+class _PatchOnImport:
+    """A meta path finder for the modules waiting to be patched.
+
+    It lets the other finders find such a module and wraps the loader they return, so that the
+    module is patched right after its code ran. The real loader is put back before that, so the
+    imported module looks exactly as if this finder had not been there; once nothing is pending,
+    the finder removes itself.
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        if name not in _pending:
+            return None
+        try:
+            for finder in list(sys.meta_path):
+                find_spec = getattr(finder, "find_spec", None)
+                if finder is self or find_spec is None:
+                    continue
+                spec: ModuleSpec | None = find_spec(name, path, target)
+                if spec is not None:
+                    if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                        spec.loader = _PatchingLoader(spec.loader)  # type: ignore[assignment]
+                    return spec
+        except Exception:
+            report_internal_error()
+        return None  # the import system asks the other finders itself
+
+
+class _PatchingLoader:
+    """Runs the real loader, then the pending patch; everything else is the real loader's."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        loader = self._loader
+        module.__loader__ = loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = loader
+        loader.exec_module(module)
+        _run_pending(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+_FINDER = _PatchOnImport()
