@@ -62,6 +62,10 @@ def _is_opt_positive(v: Any) -> bool:
     return v is None or _is_positive(v)
 
 
+def _is_opt_scrubber(v: Any) -> bool:
+    return v is None or callable(getattr(v, "scrub_event", None))
+
+
 def _is_opt_length(v: Any) -> bool:
     # Room for at least the "..." that marks a cut string.
     return v is None or (_is_count(v) and v >= 3)
@@ -114,6 +118,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "include_source_context": (True, _is_bool, "a bool"),
     "attach_stacktrace": (False, _is_bool, "a bool"),
     "send_default_pii": (None, _is_opt_bool, "a bool"),
+    "event_scrubber": (None, _is_opt_scrubber, "an EventScrubber or None"),
     "max_value_length": (None, _is_opt_length, "an int of at least 3, or None"),
     "max_stack_frames": (DEFAULT_MAX_STACK_FRAMES, _is_count, "a non-negative int"),
     "shutdown_timeout": (DEFAULT_SHUTDOWN_TIMEOUT, _is_seconds, "a non-negative number of seconds"),
@@ -132,7 +137,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
 # still starts. ``with_locals`` is the pre-2.0 name of ``include_local_variables``.
 _ACCEPTED_ONLY = frozenset(
     """
-    auto_enabling_integrations event_scrubber proxy_headers cert_file key_file socket_options
+    auto_enabling_integrations proxy_headers cert_file key_file socket_options
     keep_alive max_request_body_size add_full_stack custom_repr before_send_transaction
     send_client_reports enable_backpressure_handling auto_session_tracking traces_sample_rate
     traces_sampler enable_tracing propagate_traces trace_propagation_targets

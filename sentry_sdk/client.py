@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .integrations import Integration
+    from .scrubber import EventScrubber
     from .types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 __all__ = ["Client", "NonRecordingClient"]
@@ -76,6 +77,12 @@ class Client:
         self._ignore_types = tuple(e for e in self.options["ignore_errors"] if isinstance(e, type))
         self._ignore_names = frozenset(e for e in self.options["ignore_errors"] if isinstance(e, str))
         self._contexts = _runtime_contexts()
+        scrubber = self.options["event_scrubber"]
+        if scrubber is None:
+            from .scrubber import EventScrubber
+
+            scrubber = EventScrubber(send_default_pii=self.options["send_default_pii"])
+        self._scrubber: EventScrubber = scrubber
 
         from .integrations import setup_integrations
 
@@ -248,6 +255,7 @@ class Client:
             for key, value in self._contexts.items():
                 contexts.setdefault(key, value)
 
+        self._scrubber.scrub_event(event)
         event = serialize_event(event, max_value_length=options["max_value_length"])
 
         before_send = options["before_send"]
@@ -310,10 +318,15 @@ class Client:
 
         return bool(random() < rate)
 
+    def attach_current_stack(self, event: Event) -> None:
+        """Give ``event`` the stack of the code that captured it, as ``threads`` (options apply)."""
+        self._attach_stacktrace(event)
+
     def _attach_stacktrace(self, event: Event) -> None:
         frame = sys._getframe(0)
-        # Start at the first frame outside the SDK: that is where the user captured.
-        while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("sentry_sdk"):
+        # Start at the first frame outside the SDK and the logging module: that is where the
+        # user captured (or logged).
+        while frame is not None and _is_capture_machinery(str(frame.f_globals.get("__name__", ""))):
             frame = frame.f_back  # type: ignore[assignment]
         options = self.options
         stacktrace = frames_from_stack(
@@ -366,6 +379,10 @@ class Client:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _is_capture_machinery(module: str) -> bool:
+    return module == "logging" or module.startswith(("sentry_sdk.", "logging."))
 
 
 def _attachment_item(attachment: Any) -> Item | None:

@@ -43,10 +43,13 @@ _installed: set[str] = set()
 
 
 def _default_integrations() -> list[Integration]:
+    from .argv import ArgvIntegration
     from .atexit import AtexitIntegration
     from .dedupe import DedupeIntegration
     from .excepthook import ExcepthookIntegration
     from .logging import LoggingIntegration
+    from .modules import ModulesIntegration
+    from .stdlib import StdlibIntegration
     from .threading import ThreadingIntegration
 
     return [
@@ -55,6 +58,9 @@ def _default_integrations() -> list[Integration]:
         DedupeIntegration(),
         AtexitIntegration(),
         ThreadingIntegration(),
+        StdlibIntegration(),
+        ArgvIntegration(),
+        ModulesIntegration(),
     ]
 
 

@@ -146,6 +146,12 @@ def _capture(hub: Any, options: dict[str, Any], record: logging.LogRecord) -> No
         )
     else:
         event, hint = {}, {}
+        if exc_info:
+            # logging.exception() (or exc_info=True) with nothing being handled: the stack of
+            # the logging call is the best account of where it happened.
+            client = hub.client
+            if client is not None:
+                client.attach_current_stack(event)
     hint["log_record"] = record
     event["level"] = _level_name(record.levelno)
     event["logger"] = record.name

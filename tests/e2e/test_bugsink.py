@@ -123,7 +123,7 @@ def test_scope_data_arrives(bugsink: BugsinkServer) -> None:
     assert {"tenant": "acme"} == event["tags"]
     assert {"id": "u-1", "email": "ada@example.com"} == event["user"]
     assert {"id": 5, "total": 12.5} == event["contexts"]["order"]
-    assert {"attempt": 2} == event["extra"]
+    assert 2 == event["extra"]["attempt"]
     assert ["checkout-failure"] == event["fingerprint"]
     assert [("ui", "clicked pay"), ("net", "POST /pay")] == [
         (c["category"], c["message"]) for c in event["breadcrumbs"]["values"]

@@ -60,7 +60,8 @@ def test_enabled_integrations_are_listed_in_the_sdk_info() -> None:
     transport = CapturingTransport()
     sentry_sdk.init(transport=transport)
     sentry_sdk.capture_message("x")
-    assert ["atexit", "dedupe", "excepthook", "logging", "threading"] == transport.events[0]["sdk"]["integrations"]
+    expected = ["argv", "atexit", "dedupe", "excepthook", "logging", "modules", "stdlib", "threading"]
+    assert expected == transport.events[0]["sdk"]["integrations"]
 
 
 def test_a_user_listed_integration_that_cannot_enable_raises_at_init() -> None:
