@@ -165,32 +165,32 @@ def push_scope(callback: Callable[[Scope], None] | None = None) -> AbstractConte
 
 def set_tag(key: str, value: Any) -> None:
     """Set a tag on the current scope."""
-    Hub.current.scope.set_tag(key, value)
+    (_current_hub.get() or Hub.current)._writable_layer().isolation.set_tag(key, value)
 
 
 def set_tags(tags: dict[str, Any]) -> None:
     """Set several tags on the current scope."""
-    Hub.current.scope.set_tags(tags)
+    (_current_hub.get() or Hub.current)._writable_layer().isolation.set_tags(tags)
 
 
 def set_extra(key: str, value: Any) -> None:
     """Set extra data on the current scope."""
-    Hub.current.scope.set_extra(key, value)
+    (_current_hub.get() or Hub.current)._writable_layer().isolation.set_extra(key, value)
 
 
 def set_context(key: str, value: dict[str, Any]) -> None:
     """Set a structured context on the current scope."""
-    Hub.current.scope.set_context(key, value)
+    (_current_hub.get() or Hub.current)._writable_layer().isolation.set_context(key, value)
 
 
 def set_user(value: dict[str, Any] | None) -> None:
     """Set (or with ``None`` clear) the user on the current scope."""
-    Hub.current.scope.set_user(value)
+    (_current_hub.get() or Hub.current)._writable_layer().isolation.set_user(value)
 
 
 def set_level(value: str) -> None:
     """Set the level of events captured under the current scope."""
-    Hub.current.scope.set_level(value)
+    (_current_hub.get() or Hub.current)._writable_layer().isolation.set_level(value)
 
 
 def add_attachment(
@@ -201,7 +201,8 @@ def add_attachment(
     add_to_transactions: bool = False,
 ) -> None:
     """Send a file with every later event of this thread or task (on the isolation scope)."""
-    Hub.current.scope.add_attachment(bytes, filename, path, content_type, add_to_transactions)
+    isolation = (_current_hub.get() or Hub.current)._writable_layer().isolation
+    isolation.add_attachment(bytes, filename, path, content_type, add_to_transactions)
 
 
 # -- the 2.x scope API: views of the hub's stack (see sentry_sdk.hub) --------------------------
@@ -242,7 +243,7 @@ def new_scope() -> AbstractContextManager[Scope]:
     """``with new_scope() as scope:`` runs the block with a fork of the current scope."""
     hub = Hub.current
     top = hub._writable_layer()
-    current = top.scope.fork()
+    current = top.current.fork()
     return hub._push(current, top.isolation, current)
 
 
@@ -251,7 +252,7 @@ def isolation_scope() -> AbstractContextManager[Scope]:
     hub = Hub.current
     top = hub._writable_layer()
     isolation = top.isolation.fork()
-    return hub._push(top.scope.fork(), isolation, isolation)
+    return hub._push(top.current, isolation, isolation, inherited=True)
 
 
 def use_scope(scope: Scope) -> AbstractContextManager[Scope]:
@@ -263,7 +264,7 @@ def use_scope(scope: Scope) -> AbstractContextManager[Scope]:
 def use_isolation_scope(isolation_scope: Scope) -> AbstractContextManager[Scope]:
     """``with use_isolation_scope(scope):`` makes ``scope`` the isolation scope for the block."""
     hub = Hub.current
-    return hub._push(hub._writable_layer().scope.fork(), isolation_scope, isolation_scope)
+    return hub._push(hub._writable_layer().current.fork(), isolation_scope, isolation_scope)
 
 
 def set_transaction_name(name: str, source: str | None = None) -> None:

@@ -12,7 +12,7 @@ USER_AGENT = f"{SDK_NAME}/{VERSION}"
 
 DEFAULT_MAX_BREADCRUMBS = 100
 DEFAULT_QUEUE_SIZE = 100  # sentry-sdk's count bound; ours applies it only when set explicitly
-# What the transport queue may hold, in compressed envelope bytes: thousands of typical events, so
+# What the transport queue may hold, in encoded envelope bytes: thousands of typical events, so
 # a burst is not cut at a small count, while memory stays bounded whatever the events' size.
 DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
 DEFAULT_SHUTDOWN_TIMEOUT = 2.0

@@ -56,12 +56,24 @@ class _Layer:
 
     A pushed layer is also the ``with`` block that pops it; ``given`` is the scope the block hands
     out. ``owner`` is the asyncio task that made the layer, or ``None`` outside tasks.
+
+    ``push_scope()`` must not let changes to the current scope outlive the block, but most blocks
+    never touch it: the layer then starts with the current scope of the layer below (``current``,
+    read as is) and copies it only when something asks for it to write (``scope``).
     """
 
-    __slots__ = ("given", "hub", "isolation", "owner", "scope", "token")
+    __slots__ = ("current", "given", "hub", "inherited", "isolation", "owner", "token")
 
-    def __init__(self, scope: Scope, isolation: Scope, owner: object, given: Scope | None = None) -> None:
-        self.scope = scope
+    def __init__(
+        self,
+        scope: Scope,
+        isolation: Scope,
+        owner: object,
+        given: Scope | None = None,
+        inherited: bool = False,
+    ) -> None:
+        self.current = scope
+        self.inherited = inherited
         self.isolation = isolation
         self.owner = owner
         self.given = given if given is not None else isolation
@@ -69,9 +81,22 @@ class _Layer:
         self.token: Token[tuple[_Layer, ...]] | None = None
 
     @property
+    def scope(self) -> Scope:
+        """The layer's own current scope, to write to."""
+        if self.inherited:
+            self.current = self.current.fork()
+            self.inherited = False
+        return self.current
+
+    @scope.setter
+    def scope(self, value: Scope) -> None:
+        self.current = value
+        self.inherited = False
+
+    @property
     def client(self) -> Client | None:
         """The first client bound to the current, isolation or global scope."""
-        return self.scope._client or self.isolation._client or GLOBAL_SCOPE._client
+        return self.current._client or self.isolation._client or GLOBAL_SCOPE._client
 
     def __enter__(self) -> Scope:
         return self.given
@@ -115,7 +140,7 @@ class Hub(metaclass=_HubMeta):
     def __init__(self, client_or_hub: Client | Hub | None = None, scope: Scope | None = None) -> None:
         if isinstance(client_or_hub, Hub):
             top = client_or_hub._stack_layer()
-            current = top.scope.fork()
+            current = top.current.fork()
             isolation = scope if scope is not None else top.isolation.fork()
         else:
             current = Scope("current", client=client_or_hub)
@@ -151,10 +176,12 @@ class Hub(metaclass=_HubMeta):
         """
         pushed = self._pushed.get()
         top = pushed[-1] if pushed else self._base
+        if top.owner is None and "asyncio" not in sys.modules:
+            return top  # no task can be running
         task = _current_task()
         if task is None or top.owner is task:
             return top
-        layer = _Layer(top.scope.fork(), top.isolation.fork(), task)
+        layer = _Layer(top.current.fork(), top.isolation.fork(), task)
         self._pushed.set((*pushed, layer))
         return layer
 
@@ -171,9 +198,10 @@ class Hub(metaclass=_HubMeta):
             return
         (pushed[-1] if pushed else self._base).scope.set_client(client)
 
-    def _push(self, scope: Scope, isolation: Scope, given: Scope) -> _Layer:
+    def _push(self, scope: Scope, isolation: Scope, given: Scope, inherited: bool = False) -> _Layer:
         pushed = self._pushed.get()
-        layer = _Layer(scope, isolation, _current_task() if "asyncio" in sys.modules else None, given)
+        owner = _current_task() if "asyncio" in sys.modules else None
+        layer = _Layer(scope, isolation, owner, given, inherited)
         layer.hub = self
         layer.token = self._pushed.set((*pushed, layer))
         return layer
@@ -192,9 +220,14 @@ class Hub(metaclass=_HubMeta):
         Without a callback, returns a context manager that pops the layer. With one, runs
         ``callback(scope)`` on the new scope and pops it again (so it also works as a decorator).
         """
-        top = self._stack_layer()
-        isolation = top.isolation.fork()
-        layer = self._push(top.scope.fork(), isolation, isolation)
+        # A hot path: what _push does, inlined.
+        pushed = self._pushed.get()
+        top = pushed[-1] if pushed else self._base
+        isolation = top.isolation.__copy__()
+        owner = _current_task() if "asyncio" in sys.modules else None
+        layer = _Layer(top.current, isolation, owner, isolation, True)
+        layer.hub = self
+        layer.token = self._pushed.set((*pushed, layer))
         if callback is None:
             return layer
         with layer as scope:
@@ -306,7 +339,7 @@ class Hub(metaclass=_HubMeta):
         # copied only inside a task that does not own it.
         pushed = self._pushed.get()
         layer = pushed[-1] if pushed else self._base
-        client = layer.scope._client or layer.isolation._client or GLOBAL_SCOPE._client
+        client = layer.current._client or layer.isolation._client or GLOBAL_SCOPE._client
         if client is None:
             return
         if (layer.owner is not None or "asyncio" in sys.modules) and layer.owner is not _current_task():
@@ -361,7 +394,7 @@ def _capture(
     """
     try:
         layer = hub._writable_layer()
-        current = on if on is not None else layer.scope
+        current = on if on is not None else layer.current
         client = current._client or layer.client
         if client is None:
             return None

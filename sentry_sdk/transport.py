@@ -117,11 +117,12 @@ class HttpTransport(Transport):
     # -- the calling thread -------------------------------------------------------------------
 
     def capture_envelope(self, envelope: Envelope) -> None:
-        """Encode and compress ``envelope``, then queue it for sending; never blocks on the network.
+        """Encode ``envelope``, then queue it for sending; never blocks on the network.
 
-        Encoding here rather than on the worker thread keeps the queue small (compressed bytes
-        instead of event dicts, so it can hold thousands of events) and lets it be bounded by
-        what it really holds.
+        Encoding here rather than on the worker thread keeps the queue small (bytes instead of
+        event dicts, so it can hold thousands of events) and lets it be bounded by what it really
+        holds. Compressing waits for the worker: zlib lets go of the GIL, and getting it back
+        while the worker is busy would stall the capturing thread.
         """
         categories = [item.data_category for item in envelope.items]
         event_id = envelope.headers.get("event_id")
@@ -132,8 +133,7 @@ class HttpTransport(Transport):
         if raw is None:
             self._lose(categories, "internal_sdk_error", event_id)
             return
-        compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: gzip framing
-        outgoing = _Outgoing(self, compressor.compress(raw) + compressor.flush(), categories, event_id)
+        outgoing = _Outgoing(self, raw, categories, event_id)
         if not self._worker.submit(outgoing, len(outgoing.body)):
             self._lose(categories, "queue_overflow", event_id)
 
@@ -168,7 +168,8 @@ class HttpTransport(Transport):
         if self._disabled_until and time.monotonic() < self._disabled_until:
             self._lose(categories, "ratelimit_backoff", event_id)
             return
-        status, headers, error = self._post(outgoing.body)
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+        status, headers, error = self._post(compressor.compress(outgoing.body) + compressor.flush())
         if error is not None:
             logger.warning("sending to Sentry failed: %s", error)
             self._lose(categories, "network_error", event_id)
@@ -228,7 +229,7 @@ class HttpTransport(Transport):
 
 
 class _Outgoing:
-    """An envelope ready to send: its compressed body and what it counts as if it is lost."""
+    """An envelope ready to send: its encoded body and what it counts as if it is lost."""
 
     __slots__ = ("body", "categories", "event_id", "_transport")
 
