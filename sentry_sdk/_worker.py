@@ -15,6 +15,10 @@ from collections.abc import Callable
 
 from ._log import logger, report_internal_error
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 _Job = Callable[[], None]
 
 _workers: weakref.WeakSet[BackgroundWorker] = weakref.WeakSet()
@@ -29,9 +33,11 @@ class BackgroundWorker:
         name: str = "sentry-sdk.BackgroundWorker",
         *,
         max_bytes: int | None = None,
+        shrink: Callable[[Any], int | None] | None = None,
     ) -> None:
         self._queue_size = queue_size
         self._max_bytes = max_bytes
+        self._shrink = shrink
         self._name = name
         self._reset()
         _workers.add(self)
@@ -40,7 +46,8 @@ class BackgroundWorker:
         # Also run in a forked child: locks held by other threads at fork time would never be
         # released there, and the parent's queue must not be sent twice.
         self._cond = threading.Condition(threading.Lock())
-        self._queue: deque[tuple[_Job, int]] = deque()
+        # [job, size] entries: the size changes when the worker shrinks a queued job.
+        self._queue: deque[list[Any]] = deque()
         self._in_flight = 0
         self._bytes = 0  # held by queued and running jobs
         self._thread: threading.Thread | None = None
@@ -73,7 +80,7 @@ class BackgroundWorker:
             # A job bigger than the whole budget is still taken when nothing else is waiting.
             if self._max_bytes is not None and self._bytes + size > self._max_bytes and self._bytes:
                 return False
-            self._queue.append((job, size))
+            self._queue.append([job, size])
             self._bytes += size
             self._cond.notify()
             if self._thread is None or not self._thread.is_alive():
@@ -100,8 +107,12 @@ class BackgroundWorker:
                     cond.wait()
                 if not self._queue:
                     return
-                job, size = self._queue.popleft()
+                entry = self._queue.popleft()
+                job = entry[0]
                 self._in_flight += 1
+                waiting = list(self._queue) if self._shrink is not None and self._queue else None
+            if waiting:
+                self._shrink_waiting(waiting)
             try:
                 job()
             except Exception:
@@ -110,8 +121,27 @@ class BackgroundWorker:
                 del job  # let what it holds go before waiting for the next one
                 with cond:
                     self._in_flight -= 1
-                    self._bytes -= size
+                    self._bytes -= entry[1]
                     cond.notify_all()
+
+    def _shrink_waiting(self, entries: list[list[Any]]) -> None:
+        """Let ``shrink`` make queued jobs smaller (compress them) while they wait.
+
+        Runs on the worker thread, outside the lock, so capturing threads never wait for it;
+        only this thread takes entries off the queue, so the entries stay valid meanwhile.
+        """
+        shrink = self._shrink
+        assert shrink is not None
+        for entry in entries:
+            try:
+                new_size = shrink(entry[0])
+            except Exception:
+                report_internal_error()
+                continue
+            if new_size is not None and new_size != entry[1]:
+                with self._cond:
+                    self._bytes += new_size - entry[1]
+                    entry[1] = new_size
 
     def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> bool:
         """Wait up to ``timeout`` seconds for all jobs to finish; returns whether they did.
@@ -139,8 +169,8 @@ class BackgroundWorker:
     def kill(self) -> list[_Job]:
         """Stop the thread after the running job; returns the queued jobs, which will not run."""
         with self._cond:
-            dropped = [job for job, _ in self._queue]
-            self._bytes -= sum(size for _, size in self._queue)
+            dropped = [entry[0] for entry in self._queue]
+            self._bytes -= sum(entry[1] for entry in self._queue)
             self._queue.clear()
             self._stopping = True
             self._cond.notify_all()

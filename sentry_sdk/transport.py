@@ -109,6 +109,7 @@ class HttpTransport(Transport):
         self._worker = BackgroundWorker(
             self.options.get("transport_queue_size"),
             max_bytes=self.options.get("transport_queue_bytes", DEFAULT_QUEUE_BYTES),
+            shrink=_shrink,
         )
         self._pool: urllib3.PoolManager | None = None
         self._pool_pid = 0
@@ -121,8 +122,8 @@ class HttpTransport(Transport):
 
         Encoding here rather than on the worker thread keeps the queue small (bytes instead of
         event dicts, so it can hold thousands of events) and lets it be bounded by what it really
-        holds. Compressing waits for the worker: zlib lets go of the GIL, and getting it back
-        while the worker is busy would stall the capturing thread.
+        holds. Compressing is left to the worker (see ``_Outgoing``): zlib lets go of the GIL, and
+        getting it back while the worker is busy would stall the capturing thread.
         """
         categories = [item.data_category for item in envelope.items]
         event_id = envelope.headers.get("event_id")
@@ -168,8 +169,8 @@ class HttpTransport(Transport):
         if self._disabled_until and time.monotonic() < self._disabled_until:
             self._lose(categories, "ratelimit_backoff", event_id)
             return
-        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
-        status, headers, error = self._post(compressor.compress(outgoing.body) + compressor.flush())
+        outgoing.compress()
+        status, headers, error = self._post(outgoing.body)
         if error is not None:
             logger.warning("sending to Sentry failed: %s", error)
             self._lose(categories, "network_error", event_id)
@@ -229,20 +230,37 @@ class HttpTransport(Transport):
 
 
 class _Outgoing:
-    """An envelope ready to send: its encoded body and what it counts as if it is lost."""
+    """An envelope ready to send: its encoded body and what it counts as if it is lost.
 
-    __slots__ = ("body", "categories", "event_id", "_transport")
+    The body is gzip-compressed by the worker thread, at the latest when it is sent, and earlier
+    while it waits behind other envelopes (so a backlog holds compressed bytes).
+    """
+
+    __slots__ = ("body", "categories", "compressed", "event_id", "_transport")
 
     def __init__(
         self, transport: HttpTransport, body: bytes, categories: list[str], event_id: object
     ) -> None:
         self._transport = transport
         self.body = body
+        self.compressed = False
         self.categories = categories
         self.event_id = event_id
 
+    def compress(self) -> int:
+        """Compress the body (once); returns its size in bytes."""
+        if not self.compressed:
+            compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+            self.body = compressor.compress(self.body) + compressor.flush()
+            self.compressed = True
+        return len(self.body)
+
     def __call__(self) -> None:
         self._transport._send(self)
+
+
+def _shrink(job: Any) -> int | None:
+    return job.compress() if isinstance(job, _Outgoing) else None
 
 
 def _encode(envelope: Envelope) -> bytes | None:

@@ -102,6 +102,31 @@ def test_the_queue_is_bounded_by_the_bytes_it_holds(ingest: IngestServer) -> Non
     assert 5 <= delivered <= 15  # what fits in 50 kB, plus what the worker took meanwhile
 
 
+def test_a_backlog_waits_compressed(ingest: IngestServer) -> None:
+    """Behind a slow server, queued envelopes are compressed while they wait: memory stays small."""
+    ingest.delay = 0.3
+    sentry_sdk.init(dsn=ingest.dsn)
+    for i in range(50):
+        sentry_sdk.capture_message(f"{i} {'compressible ' * 400}")  # about 5 kB each once encoded
+    transport = sentry_sdk.Hub.current.client.transport  # type: ignore[union-attr]
+    assert isinstance(transport, HttpTransport)
+    worker = transport._worker
+
+    def waiting_sizes() -> list[int]:
+        with worker._cond:
+            return [entry[1] for entry in worker._queue]
+
+    deadline = time.monotonic() + 5
+    while max(waiting_sizes(), default=0) > 1000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sizes = waiting_sizes()
+    assert len(sizes) >= 20  # still a backlog: the server takes 0.3 s a request
+    assert max(sizes) <= 1000  # each waits compressed, not as its 5 kB of JSON
+    assert worker.pending_bytes <= 50 * 1000
+    sentry_sdk.flush(timeout=30)
+    assert 50 == len(ingest.events())
+
+
 def test_a_server_that_is_down(caplog: pytest.LogCaptureFixture) -> None:
     """Nothing raises when the server is unreachable; debug logging says what happened."""
     with socket.socket() as s:
