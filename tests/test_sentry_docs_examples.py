@@ -1215,3 +1215,28 @@ def test_sensitive_data_user_by_id(server: IngestServer) -> None:
     (event,) = sent(server, 1)
     assert {"username": "jane"} == event["user"]
     assert "jane.doe@example.com" not in repr(server.envelopes())
+
+
+def test_options_ignore_errors_as_described(server: IngestServer) -> None:
+    """Options page, ``ignore_errors``: exceptions of the listed classes, or subclasses, are not sent.
+
+    The page describes the option but shows no code for it, so this runs the description: a class
+    (its subclasses included) and a class name, next to an error that is still sent.
+    https://docs.sentry.io/platforms/python/configuration/options/#ignore-errors
+    """
+
+    class BoringError(Exception):
+        pass
+
+    class StillBoringError(BoringError):
+        pass
+
+    sentry_sdk.init(ignore_errors=[BoringError, "KeyError"])
+    for error in (BoringError(), StillBoringError(), KeyError("k"), ValueError("kept")):
+        try:
+            raise error
+        except Exception:
+            sentry_sdk.capture_exception()
+    sentry_sdk.flush(timeout=5)
+    (event,) = sent(server, 1)
+    assert ("ValueError", "kept") == tuple(event["exception"]["values"][-1][k] for k in ("type", "value"))
