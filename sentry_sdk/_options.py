@@ -119,6 +119,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "attach_stacktrace": (False, _is_bool, "a bool"),
     "send_default_pii": (None, _is_opt_bool, "a bool"),
     "event_scrubber": (None, _is_opt_scrubber, "an EventScrubber or None"),
+    "send_client_reports": (True, _is_bool, "a bool"),
     "max_value_length": (None, _is_opt_length, "an int of at least 3, or None"),
     "max_stack_frames": (DEFAULT_MAX_STACK_FRAMES, _is_count, "a non-negative int"),
     "shutdown_timeout": (DEFAULT_SHUTDOWN_TIMEOUT, _is_seconds, "a non-negative number of seconds"),
@@ -139,7 +140,7 @@ _ACCEPTED_ONLY = frozenset(
     """
     auto_enabling_integrations proxy_headers cert_file key_file socket_options
     keep_alive max_request_body_size add_full_stack custom_repr before_send_transaction
-    send_client_reports enable_backpressure_handling auto_session_tracking traces_sample_rate
+    enable_backpressure_handling auto_session_tracking traces_sample_rate
     traces_sampler enable_tracing propagate_traces trace_propagation_targets
     strict_trace_continuation trace_ignore_status_codes trace_lifecycle ignore_spans
     before_send_span functions_to_trace instrumenter enable_db_query_source

@@ -24,7 +24,7 @@ from ._stacktrace import frames_from_stack, set_in_app
 from .consts import SDK_NAME, SDK_PACKAGE, VERSION
 from .envelope import Envelope, Item
 from .scope import Scope
-from .transport import Transport, make_transport
+from .transport import Transport, _now_iso, make_transport
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -437,11 +437,6 @@ class NonRecordingClient:
 
     def __repr__(self) -> str:
         return "<NonRecordingClient>"
-
-
-def _now_iso() -> str:
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
 
 
 def _new_event_id() -> str:

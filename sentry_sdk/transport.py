@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 
 from ._dsn import Dsn
 from ._log import logger
+from ._ratelimits import RateLimits, parse_retry_after
 from ._worker import BackgroundWorker
 from .consts import DEFAULT_QUEUE_BYTES, USER_AGENT
-from .envelope import Envelope
+from .envelope import Envelope, Item, PayloadRef
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["HttpTransport", "Transport", "make_transport"]
 
 _REQUEST_TIMEOUT = 30.0
-_DEFAULT_RETRY_AFTER = 60.0
 
 
 class Transport:
@@ -113,7 +113,10 @@ class HttpTransport(Transport):
         )
         self._pool: urllib3.PoolManager | None = None
         self._pool_pid = 0
-        self._disabled_until = 0.0
+        self._limits = RateLimits()
+        # Losses not yet told to the server in a client report, by (reason, category).
+        self._unreported: Counter[tuple[str, str]] = Counter()
+        self._send_client_reports = bool(self.options.get("send_client_reports", True))
 
     # -- the calling thread -------------------------------------------------------------------
 
@@ -125,11 +128,11 @@ class HttpTransport(Transport):
         holds. Compressing is left to the worker (see ``_Outgoing``): zlib lets go of the GIL, and
         getting it back while the worker is busy would stall the capturing thread.
         """
-        categories = [item.data_category for item in envelope.items]
         event_id = envelope.headers.get("event_id")
-        if self._disabled_until and time.monotonic() < self._disabled_until:
-            self._lose(categories, "ratelimit_backoff", event_id)
+        if self._limits._until and not self._drop_limited_items(envelope):
             return
+        self._add_client_report(envelope)
+        categories = [item.data_category for item in envelope.items]
         raw = _encode(envelope)
         if raw is None:
             self._lose(categories, "internal_sdk_error", event_id)
@@ -138,12 +141,52 @@ class HttpTransport(Transport):
         if not self._worker.submit(outgoing, len(outgoing.body)):
             self._lose(categories, "queue_overflow", event_id)
 
+    def _drop_limited_items(self, envelope: Envelope) -> bool:
+        """Remove (and count) items the server holds back; returns whether anything is left."""
+        kept = []
+        for item in envelope.items:
+            if self._limits.is_limited(item.data_category):
+                self.record_lost_event("ratelimit_backoff", item.data_category)
+            else:
+                kept.append(item)
+        if len(kept) < len(envelope.items):
+            logger.debug(
+                "rate limited: %d item(s) of envelope %r dropped",
+                len(envelope.items) - len(kept),
+                envelope.headers.get("event_id"),
+            )
+        envelope.items[:] = kept
+        return bool(kept)
+
+    def record_lost_event(self, reason: str, data_category: str = "error", quantity: int = 1) -> None:
+        super().record_lost_event(reason, data_category, quantity)
+        if data_category != "internal":  # losing a report is not reported again
+            with self._lost_lock:
+                self._unreported[(reason, data_category)] += quantity
+
+    def _add_client_report(self, envelope: Envelope) -> None:
+        """Put the losses not reported yet into ``envelope`` as a ``client_report`` item."""
+        if not self._send_client_reports or not self._unreported:
+            return
+        with self._lost_lock:
+            counts, self._unreported = self._unreported, Counter()
+        report = {
+            "timestamp": time.time(),
+            "discarded_events": [
+                {"reason": reason, "category": category, "quantity": quantity}
+                for (reason, category), quantity in sorted(counts.items())
+            ],
+        }
+        envelope.add_item(Item(PayloadRef(json=report), type="client_report"))
+
     def _lose(self, categories: list[str], reason: str, event_id: object) -> None:
         for category in categories:
             self.record_lost_event(reason, category)
         logger.debug("dropped an envelope (%s): %r", reason, event_id)
 
     def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> None:
+        if self._send_client_reports and self._unreported:
+            self.capture_envelope(Envelope(headers={"sent_at": _now_iso()}))
         self._worker.flush(timeout, callback)
 
     def kill(self) -> None:
@@ -155,7 +198,7 @@ class HttpTransport(Transport):
                 self._lose(job.categories, "queue_overflow", job.event_id)
 
     def is_healthy(self) -> bool:
-        return not (self._disabled_until and time.monotonic() < self._disabled_until)
+        return not self._limits.any_active()
 
     @property
     def queue_depth(self) -> int:
@@ -166,18 +209,23 @@ class HttpTransport(Transport):
 
     def _send(self, outgoing: _Outgoing) -> None:
         categories, event_id = outgoing.categories, outgoing.event_id
-        if self._disabled_until and time.monotonic() < self._disabled_until:
+        if self._limits._until and all(self._limits.is_limited(c) for c in categories):
             self._lose(categories, "ratelimit_backoff", event_id)
             return
         outgoing.compress()
         status, headers, error = self._post(outgoing.body)
+        if error is None and self._limits.update(status, headers):
+            logger.warning(
+                "Sentry asks to hold back events (HTTP %d, %s); for up to %.0f s",
+                status,
+                headers.get("x-sentry-rate-limits") or "Retry-After",
+                self._limits.seconds_left(),
+            )
         if error is not None:
             logger.warning("sending to Sentry failed: %s", error)
             self._lose(categories, "network_error", event_id)
         elif status == 429:
-            retry_after = _parse_retry_after(headers.get("retry-after"))
-            self._disabled_until = time.monotonic() + retry_after
-            logger.warning("rate limited by Sentry (429); pausing all sending for %.0f s", retry_after)
+            logger.warning("rate limited by Sentry (429)")
             self._lose(categories, "ratelimit_backoff", event_id)
         elif status == 413:
             logger.warning("Sentry rejected an envelope as too large (413)")
@@ -285,6 +333,11 @@ def _encode(envelope: Envelope) -> bytes | None:
         return None
 
 
+def _now_iso() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+
+
 def _timeout() -> Any:
     import urllib3
 
@@ -317,20 +370,7 @@ def _proxy_for(dsn: Dsn, options: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _parse_retry_after(value: str | None) -> float:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); 60 when absent."""
-    if not value:
-        return _DEFAULT_RETRY_AFTER
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime  # rare: kept off the import path
-
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
-        return _DEFAULT_RETRY_AFTER
+_parse_retry_after = parse_retry_after  # the name earlier code and tests use
 
 
 def make_transport(options: Mapping[str, Any]) -> Transport | None:
