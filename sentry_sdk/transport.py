@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 __all__ = ["HttpTransport", "Transport", "make_transport"]
 
 _REQUEST_TIMEOUT = 30.0
+# 5xx answers and network errors are retried: up to this many attempts per envelope, waiting
+# _backoff(n) between them (about 16 s in all at most), so a server that blips for a few seconds
+# loses nothing while one that is down cannot hold an envelope for long.
+_MAX_ATTEMPTS = 10
+_BACKOFF_BASE = 0.05
+_BACKOFF_CAP = 5.0
 
 
 class Transport:
@@ -114,6 +120,7 @@ class HttpTransport(Transport):
         self._pool: urllib3.PoolManager | None = None
         self._pool_pid = 0
         self._limits = RateLimits()
+        self._stopping = threading.Event()  # set by kill(): a retry waiting for its turn gives up
         # Losses not yet told to the server in a client report, by (reason, category).
         self._unreported: Counter[tuple[str, str]] = Counter()
         self._send_client_reports = bool(self.options.get("send_client_reports", True))
@@ -190,6 +197,7 @@ class HttpTransport(Transport):
         self._worker.flush(timeout, callback)
 
     def kill(self) -> None:
+        self._stopping.set()
         dropped = self._worker.kill()
         if dropped:
             logger.debug("transport killed with %d envelopes still queued", len(dropped))
@@ -213,7 +221,22 @@ class HttpTransport(Transport):
             self._lose(categories, "ratelimit_backoff", event_id)
             return
         outgoing.compress()
-        status, headers, error = self._post(outgoing.body)
+        for attempt in range(_MAX_ATTEMPTS):
+            status, headers, error = self._post(outgoing.body)
+            retryable = error is not None or status >= 500
+            if not retryable or attempt == _MAX_ATTEMPTS - 1 or self._stopping.is_set():
+                break
+            delay = _backoff(attempt)
+            logger.warning(
+                "sending to Sentry failed (%s); attempt %d of %d again in %.2f s",
+                error or f"HTTP {status}",
+                attempt + 2,
+                _MAX_ATTEMPTS,
+                delay,
+            )
+            # Waits on the worker thread only: capturing goes on queueing (bounded) meanwhile.
+            if self._stopping.wait(delay):
+                break
         if error is None and self._limits.update(status, headers):
             logger.warning(
                 "Sentry asks to hold back events (HTTP %d, %s); for up to %.0f s",
@@ -331,6 +354,14 @@ def _encode(envelope: Envelope) -> bytes | None:
     except Exception:
         logger.error("an envelope could not be encoded; it is dropped", exc_info=True)
         return None
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt ``attempt`` (from 0): doubling, capped, with jitter."""
+    from random import random  # only needed once a send has failed
+
+    delay: float = min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)
+    return delay * (0.5 + random() / 2)  # jitter: clients that failed together retry apart
 
 
 def _now_iso() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 import sentry_sdk
+from sentry_sdk import transport as transport_module
 from sentry_sdk._dsn import Dsn
 from sentry_sdk.consts import VERSION
 from sentry_sdk.envelope import Envelope
@@ -123,12 +125,14 @@ def test_a_backlog_waits_compressed(ingest: IngestServer) -> None:
     assert len(sizes) >= 20  # still a backlog: the server takes 0.3 s a request
     assert max(sizes) <= 1000  # each waits compressed, not as its 5 kB of JSON
     assert worker.pending_bytes <= 50 * 1000
+    ingest.delay = 0  # the server recovers: the backlog drains
     sentry_sdk.flush(timeout=30)
     assert 50 == len(ingest.events())
 
 
-def test_a_server_that_is_down(caplog: pytest.LogCaptureFixture) -> None:
-    """Nothing raises when the server is unreachable; debug logging says what happened."""
+def test_a_server_that_is_down(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing raises when the server is unreachable; after the retries the loss is counted and logged."""
+    monkeypatch.setattr(transport_module, "_BACKOFF_CAP", 0.02)  # the same ten attempts, sooner
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -139,6 +143,7 @@ def test_a_server_that_is_down(caplog: pytest.LogCaptureFixture) -> None:
     transport = sentry_sdk.Hub.current.client.transport  # type: ignore[union-attr]
     assert 1 == transport.lost_events[("network_error", "error")]  # type: ignore[union-attr]
     assert any("sending to Sentry failed" in r.getMessage() for r in caplog.records)
+    assert any("attempt 10 of 10" in r.getMessage() for r in caplog.records)
 
 
 def test_429_pauses_sending_until_retry_after(ingest: IngestServer, caplog: pytest.LogCaptureFixture) -> None:
@@ -317,3 +322,27 @@ def test_envelope_framing() -> None:
     header, item_header, payload, _ = raw.split(b"\n")
     assert b'{"event_id":"' + b"a" * 32 + b'"}' == header
     assert b'"length":' + str(len(payload)).encode() in item_header
+
+
+def test_a_burst_from_four_threads_survives_a_server_answering_503_at_first(ingest: IngestServer) -> None:
+    """With default options, 300 events from 4 threads all arrive though the first 8 requests get 503.
+
+    Failed sends are retried with backoff on the worker thread while capturing goes on queueing.
+    """
+    ingest.script(*[(503, {})] * 8)
+    sentry_sdk.init(dsn=ingest.dsn)
+
+    def burst(n: int) -> None:
+        for i in range(75):
+            sentry_sdk.capture_message(f"thread {n} event {i}")
+
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sentry_sdk.flush(timeout=60)
+    assert 300 == len({e["message"] for e in ingest.events()})
+    assert 8 == sum(1 for r in ingest.requests if r.status == 503)
+    transport = sentry_sdk.Hub.current.client.transport  # type: ignore[union-attr]
+    assert {} == {k: v for k, v in transport.lost_events.items() if v}  # type: ignore[union-attr]
