@@ -121,6 +121,8 @@ class HttpTransport(Transport):
         self._pool_pid = 0
         self._limits = RateLimits()
         self._stopping = threading.Event()  # set by kill(): a retry waiting for its turn gives up
+        self.delivered = 0  # envelopes the server accepted
+        self.last_error: str | None = None
         # Losses not yet told to the server in a client report, by (reason, category).
         self._unreported: Counter[tuple[str, str]] = Counter()
         self._send_client_reports = bool(self.options.get("send_client_reports", True))
@@ -213,6 +215,26 @@ class HttpTransport(Transport):
         """Envelopes queued or being sent."""
         return self._worker.pending
 
+    def health(self) -> dict[str, Any]:
+        """A snapshot of how sending goes, for logs or a health endpoint of your own.
+
+        ``queue_depth`` and ``queue_bytes`` (waiting or being sent), ``delivered`` (envelopes the
+        server accepted), ``dropped`` (``{"reason/category": count}``), ``last_error`` (the last
+        failure, or ``None``) and ``rate_limited_for`` (seconds the server still holds us back).
+        """
+        with self._lost_lock:
+            dropped = {
+                f"{reason}/{category}": n for (reason, category), n in sorted(self.lost_events.items())
+            }
+        return {
+            "queue_depth": self._worker.pending,
+            "queue_bytes": self._worker.pending_bytes,
+            "delivered": self.delivered,
+            "dropped": dropped,
+            "last_error": self.last_error,
+            "rate_limited_for": round(self._limits.seconds_left(), 3),
+        }
+
     # -- the worker thread --------------------------------------------------------------------
 
     def _send(self, outgoing: _Outgoing) -> None:
@@ -224,6 +246,8 @@ class HttpTransport(Transport):
         for attempt in range(_MAX_ATTEMPTS):
             status, headers, error = self._post(outgoing.body)
             retryable = error is not None or status >= 500
+            if retryable:
+                self.last_error = error or f"HTTP {status}"
             if not retryable or attempt == _MAX_ATTEMPTS - 1 or self._stopping.is_set():
                 break
             delay = _backoff(attempt)
@@ -244,6 +268,8 @@ class HttpTransport(Transport):
                 headers.get("x-sentry-rate-limits") or "Retry-After",
                 self._limits.seconds_left(),
             )
+        if error is not None or not 200 <= status < 300:
+            self.last_error = error or f"HTTP {status}"
         if error is not None:
             logger.warning("sending to Sentry failed: %s", error)
             self._lose(categories, "network_error", event_id)
@@ -257,6 +283,7 @@ class HttpTransport(Transport):
             logger.warning("Sentry answered HTTP %d", status)
             self._lose(categories, "send_error" if status < 500 else "network_error", event_id)
         else:
+            self.delivered += 1
             logger.debug("sent envelope %s (HTTP %d)", event_id, status)
 
     def _post(self, body: bytes) -> tuple[int, Mapping[str, str], str | None]:

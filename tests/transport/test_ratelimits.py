@@ -97,3 +97,21 @@ def test_client_reports_can_be_turned_off(ingest: IngestServer) -> None:
     sentry_sdk.flush(timeout=5)
     assert [] == ingest.requests
     assert 1 == transport().lost_events[("sample_rate", "error")]
+
+
+def test_the_transport_reports_its_health(ingest: IngestServer) -> None:
+    """``health()`` tells queue depth, deliveries, drops by reason, the last error and limits."""
+    ingest.script((500, {}), (500, {}), (200, {"X-Sentry-Rate-Limits": "30:error:key"}))
+    sentry_sdk.init(dsn=ingest.dsn, default_integrations=False, send_client_reports=False)
+    sentry_sdk.capture_message("retried twice, then delivered")
+    sentry_sdk.flush(timeout=10)
+    sentry_sdk.capture_message("held back")
+    health = transport().health()
+    assert {
+        "queue_depth": 0,
+        "queue_bytes": 0,
+        "delivered": 1,
+        "dropped": {"ratelimit_backoff/error": 1},
+        "last_error": "HTTP 500",
+    } == {k: v for k, v in health.items() if k != "rate_limited_for"}
+    assert 29 < health["rate_limited_for"] <= 30
