@@ -346,3 +346,32 @@ def test_a_burst_from_four_threads_survives_a_server_answering_503_at_first(inge
     assert 8 == sum(1 for r in ingest.requests if r.status == 503)
     transport = sentry_sdk.Hub.current.client.transport  # type: ignore[union-attr]
     assert {} == {k: v for k, v in transport.lost_events.items() if v}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_multiprocessing_children_send_their_events_before_they_exit(
+    ingest: IngestServer, run_script: Callable[[str], Any], method: str
+) -> None:
+    """A child's pending events are flushed when it ends, though its atexit handlers never run."""
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    ingest.delay = 0.2  # still queued when the child's work is done
+    result = run_script(
+        "import multiprocessing, sentry_sdk\n"
+        f"sentry_sdk.init(dsn={ingest.dsn!r})\n"
+        "def work(n):\n"
+        "    for i in range(3):\n"
+        "        sentry_sdk.capture_message(f'child {n} event {i}')\n"
+        "if __name__ == '__main__':\n"
+        f"    ctx = multiprocessing.get_context({method!r})\n"
+        "    children = [ctx.Process(target=work, args=(n,)) for n in range(2)]\n"
+        "    for child in children:\n"
+        "        child.start()\n"
+        "    for child in children:\n"
+        "        child.join()\n"
+        "    print('exit codes', [child.exitcode for child in children])\n"
+    )
+    assert 0 == result.returncode, result.stderr
+    assert "exit codes [0, 0]" in result.stdout
+    expected = sorted(f"child {n} event {i}" for n in range(2) for i in range(3))
+    assert expected == sorted(e["message"] for e in ingest.wait_for_events(6))
