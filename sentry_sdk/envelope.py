@@ -154,6 +154,27 @@ class Envelope:
         for item in self.items:
             item.serialize_into(out)
 
+    @classmethod
+    def deserialize(cls, data: bytes) -> Envelope:
+        """Read an envelope from its bytes (JSON items keep their data as ``payload.json``)."""
+        import json
+
+        header_line, _, rest = data.partition(b"\n")
+        envelope = cls(headers=json.loads(header_line) if header_line.strip() else {})
+        while rest.strip():
+            item_line, _, rest = rest.partition(b"\n")
+            headers = json.loads(item_line)
+            length = headers.pop("length", None)
+            if length is None:
+                body, _, rest = rest.partition(b"\n")
+            else:
+                body, rest = rest[:length], rest[length + 1 :]
+            payload = PayloadRef(bytes=body)
+            if headers.get("type") in ("event", "transaction", "client_report"):
+                payload.json = json.loads(body)
+            envelope.add_item(Item(payload, headers=headers))
+        return envelope
+
     def serialize(self) -> bytes:
         """The envelope as bytes."""
         out = io.BytesIO()

@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 
 from ._dsn import Dsn
-from ._log import logger
+from ._log import logger, report_internal_error
 from ._ratelimits import RateLimits, parse_retry_after
 from ._worker import BackgroundWorker
-from .consts import DEFAULT_QUEUE_BYTES, USER_AGENT
+from .consts import DEFAULT_QUEUE_BYTES, MAX_EVENT_BYTES, USER_AGENT
 from .envelope import Envelope, Item, PayloadRef
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -143,6 +143,8 @@ class HttpTransport(Transport):
         self._add_client_report(envelope)
         categories = [item.data_category for item in envelope.items]
         raw = _encode(envelope)
+        if raw is not None and len(raw) > MAX_EVENT_BYTES:
+            raw = _fit(envelope, MAX_EVENT_BYTES)
         if raw is None:
             self._lose(categories, "internal_sdk_error", event_id)
             return
@@ -277,6 +279,10 @@ class HttpTransport(Transport):
             logger.warning("rate limited by Sentry (429)")
             self._lose(categories, "ratelimit_backoff", event_id)
         elif status == 413:
+            if not outgoing.shrunk and outgoing.shrink_harder():
+                logger.warning("Sentry rejected envelope %s as too large (413); sending it cut", event_id)
+                self._send(outgoing)
+                return
             logger.warning("Sentry rejected an envelope as too large (413)")
             self._lose(categories, "send_error", event_id)
         elif not 200 <= status < 300:
@@ -334,7 +340,7 @@ class _Outgoing:
     while it waits behind other envelopes (so a backlog holds compressed bytes).
     """
 
-    __slots__ = ("body", "categories", "compressed", "event_id", "_transport")
+    __slots__ = ("body", "categories", "compressed", "event_id", "shrunk", "_transport")
 
     def __init__(
         self, transport: HttpTransport, body: bytes, categories: list[str], event_id: object
@@ -342,6 +348,7 @@ class _Outgoing:
         self._transport = transport
         self.body = body
         self.compressed = False
+        self.shrunk = False
         self.categories = categories
         self.event_id = event_id
 
@@ -353,8 +360,41 @@ class _Outgoing:
             self.compressed = True
         return len(self.body)
 
+    def shrink_harder(self) -> bool:
+        """After a 413: cut the event's locals, breadcrumbs and long strings; once only."""
+        self.shrunk = True
+        try:
+            body = gzip_decompress(self.body) if self.compressed else self.body
+            raw = _fit(Envelope.deserialize(body), 0)
+        except Exception:
+            report_internal_error()
+            return False
+        if raw is None:
+            return False
+        self.body, self.compressed = raw, False
+        return True
+
     def __call__(self) -> None:
         self._transport._send(self)
+
+
+def gzip_decompress(data: bytes) -> bytes:
+    return zlib.decompress(data, 47)  # wbits 47: gzip or zlib framing
+
+
+def _fit(envelope: Envelope, limit: int) -> bytes | None:
+    """Cut the envelope's events (see ``_trim``) until each fits ``limit``; returns the bytes."""
+    from ._trim import trim_event
+    from .envelope import _json_bytes
+
+    for item in envelope.items:
+        event = item.get_event()
+        if event is not None and len(item.get_bytes()) > limit:
+            fits = trim_event(event, lambda e: len(_json_bytes(e)), limit)
+            item.payload.bytes = None
+            if not fits and limit:
+                logger.warning("event %r is still over %d bytes after cutting", event.get("event_id"), limit)
+    return _encode(envelope)
 
 
 def _shrink(job: Any) -> int | None:
