@@ -120,6 +120,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "send_default_pii": (None, _is_opt_bool, "a bool"),
     "event_scrubber": (None, _is_opt_scrubber, "an EventScrubber or None"),
     "send_client_reports": (True, _is_bool, "a bool"),
+    "spool_dir": (None, _is_opt_str, "a directory path or None"),
     "max_value_length": (None, _is_opt_length, "an int of at least 3, or None"),
     "max_stack_frames": (DEFAULT_MAX_STACK_FRAMES, _is_count, "a non-negative int"),
     "shutdown_timeout": (DEFAULT_SHUTDOWN_TIMEOUT, _is_seconds, "a non-negative number of seconds"),

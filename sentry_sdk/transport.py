@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from ._dsn import Dsn
 from ._log import logger, report_internal_error
 from ._ratelimits import RateLimits, parse_retry_after
+from ._spool import Spool
 from ._worker import BackgroundWorker
 from .consts import DEFAULT_QUEUE_BYTES, MAX_EVENT_BYTES, USER_AGENT
 from .envelope import Envelope, Item, PayloadRef
@@ -122,7 +123,14 @@ class HttpTransport(Transport):
         self._limits = RateLimits()
         self._stopping = threading.Event()  # set by kill(): a retry waiting for its turn gives up
         self.delivered = 0  # envelopes the server accepted
+        self.spooled = 0  # envelopes written to the spool
         self.last_error: str | None = None
+        self._spool: Spool | None = None
+        self._replay_queued = False
+        spool_dir = self.options.get("spool_dir")
+        if spool_dir:
+            self._spool = Spool(spool_dir)
+            self._queue_replay()  # what earlier processes left behind
         # Losses not yet told to the server in a client report, by (reason, category).
         self._unreported: Counter[tuple[str, str]] = Counter()
         self._send_client_reports = bool(self.options.get("send_client_reports", True))
@@ -206,7 +214,7 @@ class HttpTransport(Transport):
         if dropped:
             logger.debug("transport killed with %d envelopes still queued", len(dropped))
         for job in dropped:
-            if isinstance(job, _Outgoing):
+            if isinstance(job, _Outgoing) and not self._to_spool(job):
                 self._lose(job.categories, "queue_overflow", job.event_id)
 
     def is_healthy(self) -> bool:
@@ -232,6 +240,7 @@ class HttpTransport(Transport):
             "queue_depth": self._worker.pending,
             "queue_bytes": self._worker.pending_bytes,
             "delivered": self.delivered,
+            "spooled": self.spooled,
             "dropped": dropped,
             "last_error": self.last_error,
             "rate_limited_for": round(self._limits.seconds_left(), 3),
@@ -250,6 +259,10 @@ class HttpTransport(Transport):
             retryable = error is not None or status >= 500
             if retryable:
                 self.last_error = error or f"HTTP {status}"
+                if self._to_spool(outgoing):
+                    # Waiting on disk costs nothing here; it is sent when the server answers.
+                    logger.warning("sending to Sentry failed (%s); envelope spooled", self.last_error)
+                    return
             if not retryable or attempt == _MAX_ATTEMPTS - 1 or self._stopping.is_set():
                 break
             delay = _backoff(attempt)
@@ -291,6 +304,59 @@ class HttpTransport(Transport):
         else:
             self.delivered += 1
             logger.debug("sent envelope %s (HTTP %d)", event_id, status)
+            if self._spool is not None and not self._replay_queued and len(self._spool):
+                self._queue_replay()  # the server answers again: send what waited
+
+    # -- the spool ----------------------------------------------------------------------------
+
+    def _to_spool(self, outgoing: _Outgoing) -> bool:
+        """Write ``outgoing`` to the spool, if there is one; returns whether it was."""
+        if self._spool is None or outgoing.spooling_failed:
+            return False
+        try:
+            body = gzip_decompress(outgoing.body) if outgoing.compressed else outgoing.body
+            for name in self._spool.write(body):
+                logger.warning("spool full: dropped %s", name)
+                self.record_lost_event("buffer_overflow", "error")
+        except Exception as exc:
+            logger.warning("could not spool an envelope: %s", exc)
+            outgoing.spooling_failed = True
+            return False
+        self.spooled += 1
+        return True
+
+    def _queue_replay(self) -> None:
+        self._replay_queued = True
+        if not self._worker.submit(self._replay):
+            self._replay_queued = False
+
+    def _replay(self) -> None:
+        """On the worker thread: send what waits in the spool, oldest first."""
+        self._replay_queued = False
+        spool = self._spool
+        if spool is None:
+            return
+        claimed = spool.claim()
+        for index, (path, body) in enumerate(claimed):
+            try:
+                envelope = Envelope.deserialize(body)
+            except Exception as exc:
+                logger.warning("spooled file %s is not an envelope (%s); removed", path, exc)
+                spool.release(path)
+                continue
+            categories = [item.data_category for item in envelope.items]
+            status, _, error = self._post(gzip_compress(body))
+            if error is None and 200 <= status < 300:
+                self.delivered += 1
+                spool.release(path)
+            elif error is None and 400 <= status < 500 and status != 429:
+                self._lose(categories, "send_error", envelope.headers.get("event_id"))
+                spool.release(path)
+            else:  # still unreachable: everything goes back for a later attempt
+                self.last_error = error or f"HTTP {status}"
+                for rest, _ in claimed[index:]:
+                    spool.unclaim(rest)
+                return
 
     def _post(self, body: bytes) -> tuple[int, Mapping[str, str], str | None]:
         """POST ``body``; returns ``(status, headers, error)`` and never raises."""
@@ -340,7 +406,7 @@ class _Outgoing:
     while it waits behind other envelopes (so a backlog holds compressed bytes).
     """
 
-    __slots__ = ("body", "categories", "compressed", "event_id", "shrunk", "_transport")
+    __slots__ = ("body", "categories", "compressed", "event_id", "shrunk", "spooling_failed", "_transport")
 
     def __init__(
         self, transport: HttpTransport, body: bytes, categories: list[str], event_id: object
@@ -349,6 +415,7 @@ class _Outgoing:
         self.body = body
         self.compressed = False
         self.shrunk = False
+        self.spooling_failed = False
         self.categories = categories
         self.event_id = event_id
 
@@ -376,6 +443,11 @@ class _Outgoing:
 
     def __call__(self) -> None:
         self._transport._send(self)
+
+
+def gzip_compress(data: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+    return compressor.compress(data) + compressor.flush()
 
 
 def gzip_decompress(data: bytes) -> bytes:

@@ -111,6 +111,7 @@ def test_the_transport_reports_its_health(ingest: IngestServer) -> None:
         "queue_depth": 0,
         "queue_bytes": 0,
         "delivered": 1,
+        "spooled": 0,
         "dropped": {"ratelimit_backoff/error": 1},
         "last_error": "HTTP 500",
     } == {k: v for k, v in health.items() if k != "rate_limited_for"}
