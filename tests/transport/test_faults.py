@@ -166,3 +166,33 @@ def test_a_certificate_that_does_not_verify_is_refused_and_counted(tmp_path: Pat
         capture_from_threads()
         assert CAPTURED == account(delivered=0)
         assert [] == server.events()
+
+
+def test_soak_20000_events_while_the_server_flaps(ingest: IngestServer) -> None:
+    """20,000 events while the server keeps failing for a while and recovering: all accounted for,
+    and the queue never holds more than its bound."""
+    flapping: list[tuple[int, dict[str, str]]] = []
+    for _ in range(100):
+        flapping += [(200, {})] * 150 + [(503, {})] * 5  # each failure retried until it passes
+    ingest.script(*flapping)
+    sentry_sdk.init(dsn=ingest.dsn, default_integrations=False, send_client_reports=False)
+    transport = sentry_sdk.Hub.current.client.transport  # type: ignore[union-attr]
+    assert isinstance(transport, HttpTransport)
+    peak = 0
+
+    def work(n: int) -> None:
+        nonlocal peak
+        for i in range(5000):
+            sentry_sdk.capture_message(f"soak {n} {i}")
+            if i % 500 == 0:
+                peak = max(peak, transport._worker.pending_bytes)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sentry_sdk.flush(timeout=120)
+    assert 20_000 == account(delivered=delivered_events(ingest))
+    assert peak <= 8 * 1024 * 1024
+    assert any(r.status == 503 for r in ingest.requests)
