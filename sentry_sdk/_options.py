@@ -62,6 +62,18 @@ def _is_opt_positive(v: Any) -> bool:
     return v is None or _is_positive(v)
 
 
+def _is_opt_str_dict(v: Any) -> bool:
+    return v is None or (
+        isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+    )
+
+
+def _is_opt_socket_options(v: Any) -> bool:
+    return v is None or (
+        isinstance(v, (list, tuple)) and all(isinstance(o, tuple) and len(o) == 3 for o in v)
+    )
+
+
 def _is_opt_scrubber(v: Any) -> bool:
     return v is None or callable(getattr(v, "scrub_event", None))
 
@@ -121,6 +133,11 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "event_scrubber": (None, _is_opt_scrubber, "an EventScrubber or None"),
     "send_client_reports": (True, _is_bool, "a bool"),
     "spool_dir": (None, _is_opt_str, "a directory path or None"),
+    "cert_file": (None, _is_opt_str, "a file path or None"),
+    "key_file": (None, _is_opt_str, "a file path or None"),
+    "proxy_headers": (None, _is_opt_str_dict, "a dict of header names to values, or None"),
+    "keep_alive": (False, _is_bool, "a bool"),
+    "socket_options": (None, _is_opt_socket_options, "a list of (level, option, value) tuples, or None"),
     "max_value_length": (None, _is_opt_length, "an int of at least 3, or None"),
     "max_stack_frames": (DEFAULT_MAX_STACK_FRAMES, _is_count, "a non-negative int"),
     "shutdown_timeout": (DEFAULT_SHUTDOWN_TIMEOUT, _is_seconds, "a non-negative number of seconds"),
@@ -139,8 +156,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
 # still starts. ``with_locals`` is the pre-2.0 name of ``include_local_variables``.
 _ACCEPTED_ONLY = frozenset(
     """
-    auto_enabling_integrations proxy_headers cert_file key_file socket_options
-    keep_alive max_request_body_size add_full_stack custom_repr before_send_transaction
+    auto_enabling_integrations max_request_body_size add_full_stack custom_repr before_send_transaction
     enable_backpressure_handling auto_session_tracking traces_sample_rate
     traces_sampler enable_tracing propagate_traces trace_propagation_targets
     strict_trace_continuation trace_ignore_status_codes trace_lifecycle ignore_spans

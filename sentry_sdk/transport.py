@@ -383,14 +383,23 @@ class HttpTransport(Transport):
         # importing and initialising the SDK stays cheap.
         import urllib3
 
+        options = self.options
         kwargs: dict[str, Any] = {
             "num_pools": 2,
             "cert_reqs": "CERT_REQUIRED",
-            "ca_certs": _ca_certs(self.options.get("ca_certs")),
+            "ca_certs": _ca_certs(options.get("ca_certs")),
         }
-        proxy = _proxy_for(self.parsed_dsn, self.options)  # type: ignore[arg-type]
+        if options.get("cert_file"):  # a client certificate, for servers that ask for one
+            kwargs["cert_file"] = options["cert_file"]
+            kwargs["key_file"] = options.get("key_file")
+        socket_options = _socket_options(options)
+        if socket_options is not None:
+            kwargs["socket_options"] = socket_options
+        proxy = _proxy_for(self.parsed_dsn, options)  # type: ignore[arg-type]
         if proxy:
             logger.debug("sending through proxy %s", proxy)
+            if options.get("proxy_headers"):
+                kwargs["proxy_headers"] = dict(options["proxy_headers"])
             pool: urllib3.PoolManager = urllib3.ProxyManager(proxy, **kwargs)
         else:
             pool = urllib3.PoolManager(**kwargs)
@@ -512,6 +521,27 @@ def _timeout() -> Any:
     import urllib3
 
     return urllib3.Timeout(total=_REQUEST_TIMEOUT)
+
+
+def _socket_options(options: Mapping[str, Any]) -> list[tuple[int, int, int]] | None:
+    """``socket_options`` as given, plus TCP keep-alive probes when ``keep_alive`` is on.
+
+    ``None`` leaves urllib3's defaults (Nagle's algorithm off) in place.
+    """
+    given = options.get("socket_options")
+    if not options.get("keep_alive"):
+        return list(given) if given is not None else None
+    import socket
+
+    from urllib3.connection import HTTPConnection
+
+    rv = list(given) if given is not None else list(HTTPConnection.default_socket_options)
+    keep_alive = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (("TCP_KEEPIDLE", 45), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 6)):
+        if hasattr(socket, name):  # not every platform has each
+            keep_alive.append((socket.IPPROTO_TCP, getattr(socket, name), value))
+    present = {(level, option) for level, option, _ in rv}
+    return rv + [o for o in keep_alive if (o[0], o[1]) not in present]
 
 
 def _ca_certs(option: str | None) -> str:
