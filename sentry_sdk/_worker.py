@@ -166,6 +166,15 @@ class BackgroundWorker:
             logger.debug("flush timed out with %d jobs still pending", left)
         return done
 
+    def take_queued(self) -> list[_Job]:
+        """Remove the jobs still waiting (not the running one) and return them; the worker goes on."""
+        with self._cond:
+            taken = [entry[0] for entry in self._queue]
+            self._bytes -= sum(entry[1] for entry in self._queue)
+            self._queue.clear()
+            self._cond.notify_all()
+        return taken
+
     def kill(self) -> list[_Job]:
         """Stop the thread after the running job; returns the queued jobs, which will not run."""
         with self._cond:

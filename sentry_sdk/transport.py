@@ -206,7 +206,14 @@ class HttpTransport(Transport):
     def flush(self, timeout: float, callback: Callable[[int, float], None] | None = None) -> None:
         if self._send_client_reports and self._unreported:
             self.capture_envelope(Envelope(headers={"sent_at": _now_iso()}))
-        self._worker.flush(timeout, callback)
+        if not self._worker.flush(timeout, callback) and self._spool is not None:
+            # Out of time: what still waits goes to disk rather than staying only in memory.
+            waiting = self._worker.take_queued()
+            for job in waiting:
+                if isinstance(job, _Outgoing) and not self._to_spool(job):
+                    self._lose(job.categories, "queue_overflow", job.event_id)
+            if waiting:
+                logger.warning("flush timed out; %d envelope(s) spooled", len(waiting))
 
     def kill(self) -> None:
         self._stopping.set()

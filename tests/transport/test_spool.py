@@ -128,3 +128,22 @@ def test_a_process_killed_mid_burst_loses_nothing_that_reached_the_spool(
     messages = [e["message"] for e in ingest.events()]
     assert len(messages) == len(set(messages)) == on_disk
     assert {f"burst {i}" for i in range(20)} <= set(messages)
+
+
+def test_what_is_still_queued_when_flush_times_out_is_spooled(ingest: IngestServer, tmp_path: Path) -> None:
+    """A flush that runs out of time leaves nothing only in memory: the waiting envelopes are on disk."""
+    ingest.delay = 0.5
+    sentry_sdk.init(
+        dsn=ingest.dsn, spool_dir=str(tmp_path), default_integrations=False, send_client_reports=False
+    )
+    for i in range(6):
+        sentry_sdk.capture_message(f"slow {i}")
+    sentry_sdk.flush(timeout=0.2)
+    spooled = transport().spooled
+    assert spooled >= 4  # all but the one or two the worker had started on
+    assert spooled == len(waiting(tmp_path))
+    ingest.delay = 0
+    sentry_sdk.capture_message("server is quick again")
+    sentry_sdk.flush(timeout=10)
+    messages = sorted(e["message"] for e in ingest.events())
+    assert sorted([f"slow {i}" for i in range(6)] + ["server is quick again"]) == messages
