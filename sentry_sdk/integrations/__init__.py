@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-__all__ = ["DidNotEnable", "Integration", "setup_integrations"]
+__all__ = ["DidNotEnable", "Integration", "capture_unhandled", "setup_integrations"]
 
 
 class DidNotEnable(Exception):  # noqa: N818 - the name sentry-sdk users catch
@@ -36,6 +36,31 @@ class Integration:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def capture_unhandled(integration: type[Integration], exc: BaseException, mechanism: str) -> None:
+    """Send ``exc`` as an unhandled error of ``mechanism``, if the current client enables ``integration``.
+
+    For patched code that then re-raises: it never raises itself.
+    """
+    from .._exceptions import event_from_exception
+    from .._log import report_internal_error
+    from ..hub import Hub
+
+    try:
+        hub = Hub.current
+        client = hub.client
+        if client is None or client.get_integration(integration) is None:
+            return
+        event, hint = event_from_exception(
+            (type(exc), exc, exc.__traceback__),
+            options=client.options,
+            mechanism={"type": mechanism, "handled": False},
+        )
+        event["level"] = "error"
+        hub.capture_event(event, hint)
+    except Exception:
+        report_internal_error()
 
 
 # Identifiers whose setup_once already ran in this process.

@@ -25,10 +25,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 
-from .._exceptions import event_from_exception
 from .._log import report_internal_error
 from ..hub import Hub
-from . import Integration
+from . import Integration, capture_unhandled
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -103,20 +102,7 @@ async def _run_in(hub: Hub, coro: Coroutine[Any, Any, _T]) -> _T:
 
 
 def _capture_unhandled(exc: Exception) -> None:
-    try:
-        hub = Hub.current
-        client = hub.client
-        if client is None or client.get_integration(AsyncioIntegration) is None:
-            return
-        event, hint = event_from_exception(
-            (type(exc), exc, exc.__traceback__),
-            options=client.options,
-            mechanism={"type": "asyncio", "handled": False},
-        )
-        event["level"] = "error"
-        hub.capture_event(event, hint)
-    except Exception:
-        report_internal_error()
+    capture_unhandled(AsyncioIntegration, exc, "asyncio")
 
 
 def _close(coro: Coroutine[Any, Any, Any]) -> None:

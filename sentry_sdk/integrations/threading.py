@@ -21,10 +21,9 @@ import sys
 import threading
 from collections.abc import Callable
 
-from .._exceptions import event_from_exception
 from .._log import report_internal_error
 from ..hub import Hub
-from . import Integration
+from . import Integration, capture_unhandled
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -97,20 +96,7 @@ def _run_reporting(run: Callable[[], object]) -> None:
 
 
 def _capture_unhandled(exc: Exception) -> None:
-    try:
-        hub = Hub.current
-        client = hub.client
-        if client is None or client.get_integration(ThreadingIntegration) is None:
-            return
-        event, hint = event_from_exception(
-            (type(exc), exc, exc.__traceback__),
-            options=client.options,
-            mechanism={"type": "threading", "handled": False},
-        )
-        event["level"] = "error"
-        hub.capture_event(event, hint)
-    except Exception:
-        report_internal_error()
+    capture_unhandled(ThreadingIntegration, exc, "threading")
 
 
 def _call_in(hub: Hub | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
