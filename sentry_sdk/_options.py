@@ -74,6 +74,10 @@ def _is_opt_socket_options(v: Any) -> bool:
     )
 
 
+def _is_secret_option(v: Any) -> bool:
+    return isinstance(v, bool) or _is_str_list(v)
+
+
 def _is_opt_scrubber(v: Any) -> bool:
     return v is None or callable(getattr(v, "scrub_event", None))
 
@@ -133,6 +137,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "event_scrubber": (None, _is_opt_scrubber, "an EventScrubber or None"),
     "send_client_reports": (True, _is_bool, "a bool"),
     "spool_dir": (None, _is_opt_str, "a directory path or None"),
+    "scrub_secrets": (True, _is_secret_option, "True, False or a list of regular expressions"),
     "cert_file": (None, _is_opt_str, "a file path or None"),
     "key_file": (None, _is_opt_str, "a file path or None"),
     "proxy_headers": (None, _is_opt_str_dict, "a dict of header names to values, or None"),

@@ -33,6 +33,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._secrets import SecretFinder
     from .integrations import Integration
     from .scrubber import EventScrubber
     from .types import Breadcrumb, BreadcrumbHint, Event, Hint
@@ -83,6 +84,15 @@ class Client:
 
             scrubber = EventScrubber(send_default_pii=self.options["send_default_pii"])
         self._scrubber: EventScrubber = scrubber
+        secrets = self.options["scrub_secrets"]
+        self._secrets: SecretFinder | None = None
+        if secrets:
+            from ._secrets import SecretFinder
+
+            try:
+                self._secrets = SecretFinder(() if secrets is True else secrets)
+            except Exception as exc:  # re.error: a pattern of the user's
+                raise ValueError(f"sentry_sdk option 'scrub_secrets' has a bad pattern: {exc}") from exc
 
         from .integrations import setup_integrations
 
@@ -257,6 +267,8 @@ class Client:
 
         self._scrubber.scrub_event(event)
         event = serialize_event(event, max_value_length=options["max_value_length"])
+        if self._secrets is not None:
+            self._secrets.scrub_event(event)
 
         before_send = options["before_send"]
         if before_send is not None:

@@ -1,0 +1,210 @@
+"""Scrubbing by value: secrets recognised by their shape, wherever they appear in text.
+
+Key-based scrubbing (:mod:`.scrubber`) misses a token inside an exception message, a log line or
+a local variable named ``line``. These shapes are specific enough to find anywhere: JSON web
+tokens, ``Bearer``/``Basic`` credentials, cloud and SaaS keys (AWS, GCP, Azure, GitHub, Slack,
+Stripe), PEM private keys, passwords in URLs and Luhn-valid card numbers. Only the secret itself
+is replaced by ``[Filtered]``; the text around it stays, so the event is still useful.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+__all__ = ["SecretFinder"]
+
+FILTERED = "[Filtered]"
+
+_SHAPES = {
+    "pem": r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----",
+    "jwt": r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}",
+    "url_password": r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:[^\s/@]+@",
+    "basic": r"(?i:\bbasic)\s+[A-Za-z0-9+/]{6,}={0,2}",
+    "bearer": r"(?i:\bbearer)\s+(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{16,}=*",
+    "aws_access_key": r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
+    # 40 base64 characters; only those mixing lower case, upper case and digits count (see below:
+    # hex digests have no upper case).
+    "aws_secret_key": r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
+    "gcp_api_key": r"\bAIza[0-9A-Za-z_-]{35}\b",
+    "azure_storage_key": r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{86}==",
+    "github": r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
+    "slack": r"\bxox[abposr]-[0-9A-Za-z-]{10,}",
+    "stripe": r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}\b",
+    # Card-number prefixes (Visa, Mastercard, Amex, Discover); the Luhn check decides.
+    "card": (
+        r"(?<![0-9])(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|6(?:011|5[0-9]{2}))"
+        r"(?:[ -]?[0-9]){9,15}(?![0-9])"
+    ),
+}
+
+
+def _luhn_valid(text: str) -> bool:
+    digits = [int(c) for c in text if c.isdigit()]
+    if not 13 <= len(digits) <= 19:
+        return False
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        if index % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def _mixed(value: str) -> bool:
+    return (
+        not value.isdigit()
+        and not value.islower()
+        and not value.isupper()
+        and any(c.isdigit() for c in value)
+    )
+
+
+def _basic_credentials(token: str) -> bool:
+    """Whether ``Basic <token>`` really carries ``user:password`` (so prose like "Basic usage" is kept)."""
+    import base64
+    import binascii
+
+    raw = token.split()[-1]
+    try:
+        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
+class SecretFinder:
+    """Finds and replaces secrets in strings; ``extra_patterns`` adds regular expressions of your own."""
+
+    def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
+        shapes = dict(_SHAPES)
+        for index, pattern in enumerate(extra_patterns):
+            re.compile(pattern)  # a bad pattern fails at init, naming itself
+            shapes[f"custom{index}"] = pattern
+        self._regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in shapes.items()))
+        # Programs repeat their strings (the same locals in every frame, the same log templates):
+        # results for short ones are remembered, a bounded number of them.
+        self._seen: dict[str, str | None] = {}
+        self._min_length = 12 if not extra_patterns else 1
+
+    def scrub(self, text: str) -> str | None:
+        """``text`` with its secrets replaced, or ``None`` when it has none."""
+        if len(text) < self._min_length:
+            return None  # shorter than any built-in shape
+        if len(text) <= 256:
+            seen = self._seen
+            if text in seen:
+                return seen[text]
+            result = self._scrub(text)
+            if len(seen) >= 4096:
+                seen.clear()
+            seen[text] = result
+            return result
+        return self._scrub(text)
+
+    def _scrub(self, text: str) -> str | None:
+
+        def replace(match: re.Match[str]) -> str:
+            kind, value = match.lastgroup, match.group()
+            if kind == "card" and not _luhn_valid(value):
+                return value
+            if kind == "aws_secret_key" and not _mixed(value):
+                return value
+            if kind == "basic":
+                if not _basic_credentials(value):
+                    return value
+                return value.split()[0] + " " + FILTERED
+            if kind == "bearer":
+                return value.split()[0] + " " + FILTERED
+            if kind == "url_password":  # keep scheme and user: only the password goes
+                user_end = value.index(":", value.index("://") + 3)
+                return value[: user_end + 1] + FILTERED + "@"
+            return FILTERED
+
+        result = self._regex.sub(replace, text)
+        return None if result == text else result
+
+    def scrub_event(self, event: dict[str, Any]) -> None:
+        """Replace secrets in the parts of a serialized event where text from the program lands.
+
+        Messages, exception values, breadcrumb messages and data, frame variables and extras;
+        each replacement is marked in the event's ``_meta``.
+        """
+
+        def note(path: tuple[str, ...]) -> None:
+            node = event.setdefault("_meta", {})
+            for key in path:
+                child = node.get(key)
+                if not isinstance(child, dict):
+                    child = node[key] = {}
+                node = child
+            node.setdefault("", {}).setdefault("rem", []).append(["@secret", "s"])
+
+        for key in ("message", "extra"):
+            if key in event:
+                event[key] = self.scrub_tree(event[key], note, (key,))
+        logentry = event.get("logentry")
+        if isinstance(logentry, dict):
+            for key in ("message", "formatted", "params"):
+                if key in logentry:
+                    logentry[key] = self.scrub_tree(logentry[key], note, ("logentry", key))
+        crumbs = event.get("breadcrumbs")
+        for index, crumb in enumerate((crumbs or {}).get("values") or () if isinstance(crumbs, dict) else ()):
+            if isinstance(crumb, dict):
+                for key in ("message", "data"):
+                    if key in crumb:
+                        crumb[key] = self.scrub_tree(
+                            crumb[key], note, ("breadcrumbs", "values", str(index), key)
+                        )
+        for area in ("exception", "threads"):
+            values = event.get(area, {}).get("values") if isinstance(event.get(area), dict) else None
+            for index, value in enumerate(values or ()):
+                if not isinstance(value, dict):
+                    continue
+                base = (area, "values", str(index))
+                if isinstance(value.get("value"), str):
+                    value["value"] = self.scrub_tree(value["value"], note, (*base, "value"))
+                frames = (value.get("stacktrace") or {}).get("frames") or ()
+                for number, frame in enumerate(frames):
+                    if isinstance(frame, dict) and "vars" in frame:
+                        path = (*base, "stacktrace", "frames", str(number), "vars")
+                        frame["vars"] = self.scrub_tree(frame["vars"], note, path)
+
+    def scrub_tree(self, node: Any, on_change: Any = None, path: tuple[str, ...] = ()) -> Any:
+        """A copy-free walk of JSON-like data: strings with secrets are replaced in place.
+
+        ``on_change(path)`` is told where each replacement happened. Runs on every event, so the
+        walk checks exact types and builds a path only when something is replaced.
+        """
+        kind = type(node)
+        if kind is str:
+            replaced = self.scrub(node)
+            if replaced is None:
+                return node
+            if on_change is not None:
+                on_change(path)
+            return replaced
+        if kind is dict:
+            for key, value in node.items():
+                value_kind = type(value)
+                if value_kind is str:
+                    if len(value) >= self._min_length:
+                        replaced = self.scrub(value)
+                        if replaced is not None:
+                            node[key] = replaced
+                            if on_change is not None:
+                                on_change((*path, str(key)))
+                elif (value_kind is dict or value_kind is list) and key != "_meta":
+                    self.scrub_tree(value, on_change, (*path, str(key)))
+        elif kind is list:
+            for index, value in enumerate(node):
+                value_kind = type(value)
+                if value_kind is str or value_kind is dict or value_kind is list:
+                    node[index] = self.scrub_tree(value, on_change, (*path, str(index)))
+        return node
