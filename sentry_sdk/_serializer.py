@@ -49,8 +49,36 @@ _CYCLE = "<cyclic>"
 _BASES = (str, int, float, dict, list, tuple, set, frozenset, deque, bytes, bytearray)
 
 
+# Objects whose repr runs code that reaches a database, recognised by where their classes live
+# (never by importing those libraries): described instead of evaluated.
+_LAZY_CLASSES = {
+    "django.db.models.query": ("QuerySet", "RawQuerySet", "ValuesQuerySet"),
+    "sqlalchemy.orm.query": ("Query",),
+    "sqlalchemy.engine.result": ("Result", "ScalarResult", "MappingResult", "ChunkedIteratorResult"),
+    "sqlalchemy.engine.cursor": ("CursorResult", "LegacyCursorResult"),
+    "peewee": ("ModelSelect", "SelectQuery"),
+}
+
+
+def _lazy_description(value: object) -> str | None:
+    try:
+        for cls in type(value).__mro__:
+            names = _LAZY_CLASSES.get(cls.__module__)
+            if names is not None and cls.__name__ in names:
+                return f"<{type(value).__name__} (lazy, not evaluated)>"
+    except Exception:
+        return "<unknown lazy object>"
+    return None
+
+
 def safe_repr(value: object) -> str:
-    """``repr(value)`` cut to ``_MAX_REPR`` characters; a placeholder naming the type if it fails."""
+    """``repr(value)`` cut to ``_MAX_REPR`` characters; a placeholder naming the type if it fails.
+
+    Database query objects (Django, SQLAlchemy, peewee) are described, never evaluated.
+    """
+    lazy = _lazy_description(value)
+    if lazy is not None:
+        return lazy
     try:
         text = repr(value)
         if type(text) is not str:
