@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ._meta import meta_at
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -138,13 +140,7 @@ class SecretFinder:
         """
 
         def note(path: tuple[str, ...]) -> None:
-            node = event.setdefault("_meta", {})
-            for key in path:
-                child = node.get(key)
-                if not isinstance(child, dict):
-                    child = node[key] = {}
-                node = child
-            node.setdefault("", {}).setdefault("rem", []).append(["@secret", "s"])
+            meta_at(event, path).setdefault("rem", []).append(["@secret", "s"])
 
         for key in ("message", "extra"):
             if key in event:

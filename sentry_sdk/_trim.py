@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ._meta import meta_at
 from .consts import MAX_EVENT_BYTES
 
 TYPE_CHECKING = False
@@ -32,13 +33,7 @@ def trim_event(
 
 
 def _note(event: dict[str, Any], path: list[str], note: dict[str, Any]) -> None:
-    node = event.setdefault("_meta", {})
-    for key in path:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-        node = child
-    node.setdefault("", {}).update(note)
+    meta_at(event, path).update(note)
 
 
 def _stacktraces(event: dict[str, Any]) -> list[tuple[list[str], dict[str, Any]]]:

@@ -252,7 +252,7 @@ class Client:
         event = prepared
 
         if options["attach_stacktrace"] and "exception" not in event and "threads" not in event:
-            self._attach_stacktrace(event)
+            self.attach_current_stack(event)
         for key in ("release", "environment", "server_name", "dist"):
             if key not in event and options[key] is not None:
                 event[key] = options[key]
@@ -332,9 +332,6 @@ class Client:
 
     def attach_current_stack(self, event: Event) -> None:
         """Give ``event`` the stack of the code that captured it, as ``threads`` (options apply)."""
-        self._attach_stacktrace(event)
-
-    def _attach_stacktrace(self, event: Event) -> None:
         frame = sys._getframe(0)
         # Start at the first frame outside the SDK and the logging module: that is where the
         # user captured (or logged).

@@ -114,10 +114,6 @@ class _Layer:
         hub._pop_layer(self)
 
 
-# What ``push_scope()`` returns, under the name earlier versions of this module used.
-_ScopeManager = _Layer
-
-
 class _HubMeta(type):
     @property
     def current(cls) -> Hub:

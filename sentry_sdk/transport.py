@@ -438,8 +438,7 @@ class _Outgoing:
     def compress(self) -> int:
         """Compress the body (once); returns its size in bytes."""
         if not self.compressed:
-            compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
-            self.body = compressor.compress(self.body) + compressor.flush()
+            self.body = gzip_compress(self.body)
             self.compressed = True
         return len(self.body)
 
