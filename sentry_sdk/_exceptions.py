@@ -7,6 +7,7 @@ from itertools import islice
 from types import TracebackType
 
 from ._stacktrace import frames_from_traceback, set_in_app
+from ._usercode import TimeBudget
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -22,6 +23,8 @@ __all__ = ["ExcInfo", "event_from_exception", "exc_info_from_error", "exceptions
 # One event carries at most this many exceptions, so a hostile or runaway chain or group (a group
 # of a million members, a chain built in a loop) costs a bounded amount of work and payload.
 _MAX_EXCEPTIONS = 100
+# Seconds an exception's __str__ may run.
+_STR_SECONDS = 0.05
 
 _DEFAULT_MECHANISM: dict[str, Any] = {"type": "generic", "handled": True}
 
@@ -47,7 +50,9 @@ def exc_info_from_error(error: BaseException | ExcInfo) -> ExcInfo:
 
 def _safe_str(exc: BaseException) -> str:
     try:
-        return str(exc)
+        # An exception's __str__ is the program's code: it may fail, or never return.
+        text = TimeBudget(_STR_SECONDS, _STR_SECONDS).call(str, exc)
+        return text if type(text) is str else str.__str__(text)
     except Exception:
         # A broken __str__ must not lose the event; say what the value was instead.
         return f"<unprintable {type(exc).__name__} object>"

@@ -144,6 +144,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "keep_alive": (False, _is_bool, "a bool"),
     "socket_options": (None, _is_opt_socket_options, "a list of (level, option, value) tuples, or None"),
     "max_value_length": (None, _is_opt_length, "an int of at least 3, or None"),
+    "custom_repr": (None, _is_opt_callable, "a callable or None"),
     "max_stack_frames": (DEFAULT_MAX_STACK_FRAMES, _is_count, "a non-negative int"),
     "shutdown_timeout": (DEFAULT_SHUTDOWN_TIMEOUT, _is_seconds, "a non-negative number of seconds"),
     "transport": (None, _any, "a Transport, Transport subclass, callable or None"),
@@ -161,7 +162,7 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
 # still starts. ``with_locals`` is the pre-2.0 name of ``include_local_variables``.
 _ACCEPTED_ONLY = frozenset(
     """
-    auto_enabling_integrations max_request_body_size add_full_stack custom_repr before_send_transaction
+    auto_enabling_integrations max_request_body_size add_full_stack before_send_transaction
     enable_backpressure_handling auto_session_tracking traces_sample_rate
     traces_sampler enable_tracing propagate_traces trace_propagation_targets
     strict_trace_continuation trace_ignore_status_codes trace_lifecycle ignore_spans

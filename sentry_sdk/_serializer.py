@@ -24,9 +24,12 @@ from collections import deque
 from collections.abc import Mapping
 from itertools import islice
 
+from ._usercode import OutOfTimeError, TimeBudget
+
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Union
 
     _Rule = Union[str, "_Shape", "_Each", None]
@@ -44,6 +47,12 @@ _INT_MIN = -(2**63)
 _INT_END = 2**64
 _NO_LIMIT = sys.maxsize
 _CYCLE = "<cyclic>"
+_OBJECT_REPR = object.__repr__
+# Seconds one repr may take when called on its own (``safe_repr``), outside an event's budget.
+_PER_CALL = 0.05
+# Items read from a mapping that is not a dict (its ``items()`` is the program's code) outside a
+# databag, where no breadth limit applies.
+_MAPPING_ITEMS = 1000
 # The builtin types whose subclasses are serialized as the base type would be, read through the
 # base type's own methods so that an override cannot break or fool the walk.
 _BASES = (str, int, float, dict, list, tuple, set, frozenset, deque, bytes, bytearray)
@@ -72,36 +81,57 @@ def _lazy_description(value: object) -> str | None:
 
 
 def safe_repr(value: object) -> str:
-    """``repr(value)`` cut to ``_MAX_REPR`` characters; a placeholder naming the type if it fails.
+    """``repr(value)`` cut to ``_MAX_REPR`` characters; a placeholder naming the type if it fails
+    or takes too long.
 
     Database query objects (Django, SQLAlchemy, peewee) are described, never evaluated.
     """
+    return _repr_within(value, TimeBudget(_PER_CALL, _PER_CALL))
+
+
+def _repr_within(value: object, budget: TimeBudget) -> str:
+    """``safe_repr`` with the time for the object's ``__repr__`` taken from ``budget``."""
     lazy = _lazy_description(value)
     if lazy is not None:
         return lazy
     try:
-        text = repr(value)
+        # object's own repr runs no program code: no need to watch the clock.
+        text = repr(value) if type(value).__repr__ is _OBJECT_REPR else budget.call(repr, value)
         if type(text) is not str:
             text = str.__str__(text)
-    except Exception:
-        try:
-            return f"<broken repr of {type(value).__name__!s}>"
-        except Exception:
-            return "<broken repr>"
+    except Exception as error:
+        return _placeholder(value, "repr took too long" if type(error) is OutOfTimeError else "broken repr")
     if len(text) > _MAX_REPR:
         return text[: _MAX_REPR - 3] + "..."
     return text
 
 
-def serialize_event(event: Mapping[str, Any], *, max_value_length: int | None = None) -> dict[str, Any]:
+def _placeholder(value: object, what: str) -> str:
+    """``<what of TypeName>``, or just ``<what>`` when even the type's name cannot be read."""
+    try:
+        return f"<{what} of {type(value).__name__!s}>"
+    except Exception:
+        return f"<{what}>"
+
+
+def serialize_event(
+    event: Mapping[str, Any],
+    *,
+    max_value_length: int | None = None,
+    custom_repr: Callable[[Any], str | None] | None = None,
+) -> dict[str, Any]:
     """A JSON-ready copy of ``event`` within the limits above; ``event`` itself is not changed.
 
     ``max_value_length`` (at least 3; ``None`` for no limit) is the longest string kept in user
     data and messages; longer ones end with "..." and get a ``_meta`` note of their length.
+    ``custom_repr(value)``, if given, describes each value that is not exactly a JSON type before
+    anything else is tried; when it returns ``None`` (or fails) the value is serialized as usual.
+    The program's code run on the way (``__repr__``, ``custom_repr``, a mapping's ``items``)
+    shares one time budget (see ``_usercode``), so that no object can stall the capture.
     """
     try:
         limit = _NO_LIMIT if max_value_length is None else max(int(max_value_length), 3)
-        walker = _Walker(limit)
+        walker = _Walker(limit, custom_repr)
         out = walker.shaped(event, _EVENT, _MAX_DEPTH)
         if type(out) is not dict:
             return {}
@@ -197,13 +227,15 @@ class _Walker:
     that check is written out in each loop because a call per value would cost more than the rest.
     """
 
-    __slots__ = ("limit", "path", "active", "notes")
+    __slots__ = ("limit", "path", "active", "notes", "budget", "custom_repr")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, custom_repr: Callable[[Any], str | None] | None = None) -> None:
         self.limit = limit
         self.path: list[str] = []
         self.active: set[int] = set()
         self.notes: dict[str, Any] | None = None
+        self.budget = TimeBudget()
+        self.custom_repr = custom_repr
 
     def note(self, note: dict[str, Any]) -> None:
         """Add ``note`` to the ``_meta`` entry of the current path."""
@@ -234,9 +266,37 @@ class _Walker:
     def fallback(self, value: object, limit: int) -> str:
         """What a value that failed to serialize becomes."""
         try:
-            return self.text(safe_repr(value), limit)
+            return self.text(_repr_within(value, self.budget), limit)
         except Exception:
             return "<unserializable>"
+
+    def custom(self, value: object) -> str | None:
+        """What ``custom_repr`` makes of ``value``: a string, or ``None`` to serialize it as usual."""
+        try:
+            text = self.budget.call(self.custom_repr, value)  # type: ignore[arg-type]
+            if isinstance(text, str):
+                return str.__str__(text)
+        except Exception:
+            # A failing custom_repr must not cost the event: the value is described as usual.
+            pass
+        return None
+
+    def key(self, key: object) -> str:
+        """A mapping key as a UTF-8-safe string."""
+        try:
+            if isinstance(key, str):
+                text = str.__str__(key)
+            elif isinstance(key, bytes):
+                text = _bytes_repr(key, bytes)
+            else:
+                text = self.budget.call(str, key)
+                if type(text) is not str:
+                    text = str.__str__(text)
+                if len(text) > _MAX_REPR:
+                    text = text[: _MAX_REPR - 3] + "..."
+            return text if text.isascii() else _utf8(text)
+        except Exception:
+            return _utf8(_repr_within(key, self.budget))
 
     def value(self, value: Any, depth: int, bag: bool, limit: int) -> Any:
         """Any value, in a databag if ``bag``, with ``depth`` more levels of containers allowed."""
@@ -258,17 +318,23 @@ class _Walker:
     def other(self, value: Any, t: type, depth: int, bag: bool, limit: int) -> Any:
         """A value whose type is not exactly a JSON one: a subclass of one, or anything else."""
         try:
+            if self.custom_repr is not None:
+                text = self.custom(value)
+                if text is not None:
+                    return self.text(text, limit)
             kind = _kinds.get(t, _UNSEEN)
             if kind is _UNSEEN:
                 kind = _kind(t)
             if kind is None:
-                return self.text(safe_repr(value), limit)
+                return self.text(_repr_within(value, self.budget), limit)
             if kind is str:
                 return self.text(str.__str__(value), limit)
             if kind is dict:
                 return self.mapping(value, dict.items(value), dict.__len__(value), depth, bag, limit)
             if kind is Mapping:
-                return self.mapping(value, value.items(), len(value), depth, bag, limit)
+                # Its len() and items() are the program's code: read them within the time budget.
+                size, pairs = self.budget.call(_mapping_items, value, _BAG_BREADTH if bag else _MAPPING_ITEMS)
+                return self.mapping(value, pairs, size, depth, bag, limit)
             if kind is int:
                 return self.value(int.__int__(value), depth, bag, limit)
             if kind is float:
@@ -278,7 +344,8 @@ class _Walker:
             if kind in _BASES:
                 return self.sequence(value, kind.__iter__(value), kind.__len__(value), depth, bag, limit)
             if kind.__name__ == "datetime":
-                return _iso_utc(value, kind)
+                # utcoffset() asks the tzinfo, which may be the program's class.
+                return self.budget.call(_iso_utc, value, kind)
             return str(kind.isoformat(value))
         except Exception:
             return self.fallback(value, limit)
@@ -290,7 +357,7 @@ class _Walker:
         if oid in active:
             return _CYCLE
         if depth <= 0:
-            return self.text(safe_repr(value), limit)
+            return self.text(_repr_within(value, self.budget), limit)
         depth -= 1
         path = self.path
         base = len(path)
@@ -306,7 +373,7 @@ class _Walker:
                 items = islice(items, _BAG_BREADTH)
             for k, v in items:
                 if type(k) is not str or not k.isascii():
-                    k = _key(k)
+                    k = self.key(k)
                 t = type(v)
                 if t is str:
                     if len(v) > limit or not v.isascii():
@@ -350,7 +417,7 @@ class _Walker:
         if oid in active:
             return _CYCLE
         if depth <= 0:
-            return self.text(safe_repr(value), limit)
+            return self.text(_repr_within(value, self.budget), limit)
         depth -= 1
         path = self.path
         base = len(path)
@@ -431,7 +498,7 @@ class _Walker:
         try:
             for k, v in items:
                 if type(k) is not str or not k.isascii():
-                    k = _key(k)
+                    k = self.key(k)
                 rule = rules.get(k, other)
                 t = type(v)
                 if rule is None or rule is _KEEP:
@@ -530,22 +597,9 @@ def _utf8(value: str) -> str:
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _key(key: object) -> str:
-    """A mapping key as a UTF-8-safe string."""
-    try:
-        if isinstance(key, str):
-            text = str.__str__(key)
-        elif isinstance(key, bytes):
-            text = _bytes_repr(key, bytes)
-        else:
-            text = str(key)
-            if type(text) is not str:
-                text = str.__str__(text)
-            if len(text) > _MAX_REPR:
-                text = text[: _MAX_REPR - 3] + "..."
-        return text if text.isascii() else _utf8(text)
-    except Exception:
-        return _utf8(safe_repr(key))
+def _mapping_items(value: Any, most: int) -> tuple[int, list[Any]]:
+    """The length of a mapping that is not a dict, and its first ``most`` (key, value) pairs."""
+    return len(value), list(islice(value.items(), most))
 
 
 def _bytes_repr(value: Any, kind: Any) -> str:

@@ -266,7 +266,9 @@ class Client:
                 contexts.setdefault(key, value)
 
         self._scrubber.scrub_event(event)
-        event = serialize_event(event, max_value_length=options["max_value_length"])
+        event = serialize_event(
+            event, max_value_length=options["max_value_length"], custom_repr=options["custom_repr"]
+        )
         if self._secrets is not None:
             self._secrets.scrub_event(event)
 

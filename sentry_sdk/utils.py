@@ -84,9 +84,11 @@ def format_timestamp(value: datetime) -> str:
 
 
 def safe_str(value: object) -> str:
-    """``str(value)``, or its :func:`safe_repr` when ``str`` fails."""
+    """``str(value)``, or its :func:`safe_repr` when ``str`` fails or takes too long."""
+    from ._usercode import TimeBudget
+
     try:
-        text = str(value)
+        text = TimeBudget(0.05, 0.05).call(str, value)
     except Exception:
         # A broken __str__ must not break the caller: the repr (or a placeholder) says what it was.
         text = None
