@@ -2,7 +2,9 @@
 
 Sentry refuses events over 1 MiB (HTTP 413). Rather than lose such an event, it is cut in steps,
 each kept only as long as the event is still too big: local variables first, then breadcrumbs,
-then long strings. What was cut is said in the event's ``_meta``, so the event shows it.
+then long strings, then the frames in the middle of long stack traces (the outermost and innermost
+frames, where a crash starts and ends, are kept). What was cut is said in the event's ``_meta``
+(and ``frames_omitted`` for frames), so the event shows it.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ if TYPE_CHECKING:
 __all__ = ["trim_event"]
 
 _LONG_STRING = 1024
+# Frames kept at each end of a stack trace whose middle is cut.
+_FRAME_ENDS = 10
 
 
 def trim_event(
     event: dict[str, Any], size_of: Callable[[dict[str, Any]], int], limit: int = MAX_EVENT_BYTES
 ) -> bool:
     """Cut ``event`` in place until ``size_of(event) <= limit``; returns whether it now fits."""
-    for step in (_drop_frame_vars, _drop_breadcrumbs, _cut_long_strings):
+    for step in (_drop_frame_vars, _drop_breadcrumbs, _cut_long_strings, _drop_middle_frames):
         if size_of(event) <= limit:
             return True
         step(event)
@@ -77,3 +81,29 @@ def _cut_long_strings(event: dict[str, Any]) -> None:
         return node
 
     walk(event, [])
+
+
+def _drop_middle_frames(event: dict[str, Any]) -> None:
+    for path, stacktrace in _stacktraces(event):
+        frames = stacktrace.get("frames")
+        if not isinstance(frames, list) or len(frames) <= 2 * _FRAME_ENDS:
+            continue
+        count = len(frames)
+        # An earlier cut (max_stack_frames) left a gap [start, end) in the original numbering: the
+        # new gap swallows it, so the new one is given in that numbering too.
+        start, end = _gap(stacktrace.get("frames_omitted"), count)
+        first, last = _FRAME_ENDS, count - _FRAME_ENDS - 1
+        stacktrace["frames"] = frames[:_FRAME_ENDS] + frames[-_FRAME_ENDS:]
+        stacktrace["frames_omitted"] = [
+            first if first < start else first + end - start,
+            (last if last < start else last + end - start) + 1,
+        ]
+        _note(event, [*path, "frames"], {"len": count, "rem": [["!limit", "x"]]})
+
+
+def _gap(gap: Any, count: int) -> tuple[int, int]:
+    """A valid ``frames_omitted`` range as a tuple; an empty one past the end if there is none."""
+    if isinstance(gap, list) and len(gap) == 2 and type(gap[0]) is int and type(gap[1]) is int:
+        if 0 <= gap[0] <= gap[1]:
+            return gap[0], gap[1]
+    return count, count

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
 import sentry_sdk
+from sentry_sdk.consts import MAX_EVENT_BYTES
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.testing import IngestServer
 
@@ -83,3 +89,43 @@ def test_envelopes_read_back_from_their_bytes() -> None:
     assert {"message": "hi"} == again.get_event()
     assert (b"\n raw \n", "a.bin") == (again.items[1].get_bytes(), again.items[1].headers["filename"])
     assert envelope.serialize() == again.serialize()
+
+
+def _deep_module(tmp_path: Path) -> Any:
+    """A module whose recursive function sits among 1000-character lines of source context."""
+    pad = "# " + "s" * 998
+    source = "\n".join(
+        [pad] * 6 + ["def dive(n):", "    if n == 0:", "        raise RecursionError('bottom')"]
+    )
+    source += "\n    dive(n - 1)\n" + "\n".join([pad] * 6) + "\n"
+    path = tmp_path / "deep_module.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("deep_module", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_a_deep_stack_too_big_for_the_server_keeps_its_ends(ingest: IngestServer, tmp_path: Path) -> None:
+    """Past locals, breadcrumbs and long strings, the middle frames of a deep stack go: the
+    outermost and innermost frames arrive, with frames_omitted and a _meta note saying what went."""
+    module = _deep_module(tmp_path)
+    sentry_sdk.init(dsn=ingest.dsn, default_integrations=False, max_stack_frames=2000)
+    try:
+        module.dive(600)
+    except RecursionError:
+        sentry_sdk.capture_exception()
+    sentry_sdk.flush(timeout=10)
+    (event,) = ingest.events()
+    (request,) = ingest.requests
+    stacktrace = event["exception"]["values"][0]["stacktrace"]
+    frames = stacktrace["frames"]
+    total = 602  # this test's frame, then dive(600) down to dive(0)
+    assert (200, 20, [10, total - 10]) == (request.status, len(frames), stacktrace["frames_omitted"])
+    assert ("test_a_deep_stack_too_big_for_the_server_keeps_its_ends", "dive") == (
+        frames[0]["function"],
+        frames[-1]["function"],
+    )
+    assert "raise RecursionError" in frames[-1]["context_line"]
+    assert total == event["_meta"]["exception"]["values"]["0"]["stacktrace"]["frames"][""]["len"]
+    assert len(json.dumps(event, separators=(",", ":")).encode()) <= MAX_EVENT_BYTES
