@@ -20,7 +20,7 @@ setup(
     python_requires=">=3.9",
     install_requires=["urllib3>=1.26.11", "certifi"],
     extras_require={
-        "test": ["pytest>=7.4", "mypy>=1.8", "ruff>=0.4", "sentry-relay>=0.9"],
+        "test": ["pytest>=7.4", "mypy>=1.8", "ruff>=0.4", "sentry-relay>=0.9", "hypothesis>=6.80"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

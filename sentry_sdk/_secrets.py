@@ -45,6 +45,29 @@ _SHAPES = {
 }
 
 
+# Text each shape cannot match without: a shape is only looked for in text holding one of its
+# literals (checked with ``in``, hundreds of times faster than a regular expression). The Basic
+# and Bearer words are looked for in lower-cased text; None means the shape is always looked for.
+_LITERALS: dict[str, tuple[str, ...] | None] = {
+    "pem": ("-----BEGIN ",),
+    "jwt": ("eyJ",),
+    "url_password": ("://",),
+    "basic": ("basic",),
+    "bearer": ("bearer",),
+    "aws_access_key": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"),
+    "aws_secret_key": None,
+    "gcp_api_key": ("AIza",),
+    "azure_storage_key": ("==",),
+    "github": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "slack": ("xox",),
+    "stripe": ("_live_", "_test_"),
+    "card": None,
+}
+_LOWER_CASED = frozenset(("basic", "bearer"))
+# Every card number starts with four digits in a row.
+_FOUR_DIGITS = re.compile("[0-9]{4}")
+
+
 def _luhn_valid(text: str) -> bool:
     digits = [int(c) for c in text if c.isdigit()]
     if not 13 <= len(digits) <= 19:
@@ -89,7 +112,10 @@ class SecretFinder:
         for index, pattern in enumerate(extra_patterns):
             re.compile(pattern)  # a bad pattern fails at init, naming itself
             shapes[f"custom{index}"] = pattern
-        self._regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in shapes.items()))
+        self._shapes = shapes
+        self._custom = tuple(name for name in shapes if name not in _LITERALS)
+        # One regular expression per set of shapes a text may hold, made when first needed.
+        self._regexes: dict[tuple[str, ...], re.Pattern[str]] = {}
         # Programs repeat their strings (the same locals in every frame, the same log templates):
         # results for short ones are remembered, a bounded number of them.
         self._seen: dict[str, str | None] = {}
@@ -129,8 +155,35 @@ class SecretFinder:
                 return value[: user_end + 1] + FILTERED + "@"
             return FILTERED
 
-        result = self._regex.sub(replace, text)
+        regex = self._regex_for(text)
+        result = regex.sub(replace, text)
         return None if result == text else result
+
+    def _regex_for(self, text: str) -> re.Pattern[str]:
+        """One regular expression for the shapes ``text`` may hold, judged by their literals."""
+        lower = None
+        names = []
+        for name, literals in _LITERALS.items():
+            if literals is None:
+                if name == "card" and _FOUR_DIGITS.search(text) is None:
+                    continue
+            else:
+                if name in _LOWER_CASED:
+                    if lower is None:
+                        lower = text.lower()
+                    haystack = lower
+                else:
+                    haystack = text
+                if not any(literal in haystack for literal in literals):
+                    continue
+            names.append(name)
+        key = (*names, *self._custom)
+        regex = self._regexes.get(key)
+        if regex is None:
+            shapes = self._shapes
+            regex = re.compile("|".join(f"(?P<{name}>{shapes[name]})" for name in key))
+            self._regexes[key] = regex
+        return regex
 
     def scrub_event(self, event: dict[str, Any]) -> None:
         """Replace secrets in the parts of a serialized event where text from the program lands.

@@ -24,7 +24,11 @@ from collections import deque
 from collections.abc import Mapping
 from itertools import islice
 
-from ._usercode import OutOfTimeError, TimeBudget
+from ._conform import conform
+from ._describe import MAX_REPR as _MAX_REPR
+from ._describe import repr_within as _repr_within
+from ._describe import safe_repr
+from ._usercode import TimeBudget
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -36,7 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["safe_repr", "serialize_event"]
 
-_MAX_REPR = 1024
 _BAG_DEPTH = 5
 _BAG_BREADTH = 10
 # Nesting bound outside databags: deep enough for any real payload, shallow enough to stay far
@@ -47,71 +50,12 @@ _INT_MIN = -(2**63)
 _INT_END = 2**64
 _NO_LIMIT = sys.maxsize
 _CYCLE = "<cyclic>"
-_OBJECT_REPR = object.__repr__
-# Seconds one repr may take when called on its own (``safe_repr``), outside an event's budget.
-_PER_CALL = 0.05
 # Items read from a mapping that is not a dict (its ``items()`` is the program's code) outside a
 # databag, where no breadth limit applies.
 _MAPPING_ITEMS = 1000
 # The builtin types whose subclasses are serialized as the base type would be, read through the
 # base type's own methods so that an override cannot break or fool the walk.
 _BASES = (str, int, float, dict, list, tuple, set, frozenset, deque, bytes, bytearray)
-
-
-# Objects whose repr runs code that reaches a database, recognised by where their classes live
-# (never by importing those libraries): described instead of evaluated.
-_LAZY_CLASSES = {
-    "django.db.models.query": ("QuerySet", "RawQuerySet", "ValuesQuerySet"),
-    "sqlalchemy.orm.query": ("Query",),
-    "sqlalchemy.engine.result": ("Result", "ScalarResult", "MappingResult", "ChunkedIteratorResult"),
-    "sqlalchemy.engine.cursor": ("CursorResult", "LegacyCursorResult"),
-    "peewee": ("ModelSelect", "SelectQuery"),
-}
-
-
-def _lazy_description(value: object) -> str | None:
-    try:
-        for cls in type(value).__mro__:
-            names = _LAZY_CLASSES.get(cls.__module__)
-            if names is not None and cls.__name__ in names:
-                return f"<{type(value).__name__} (lazy, not evaluated)>"
-    except Exception:
-        return "<unknown lazy object>"
-    return None
-
-
-def safe_repr(value: object) -> str:
-    """``repr(value)`` cut to ``_MAX_REPR`` characters; a placeholder naming the type if it fails
-    or takes too long.
-
-    Database query objects (Django, SQLAlchemy, peewee) are described, never evaluated.
-    """
-    return _repr_within(value, TimeBudget(_PER_CALL, _PER_CALL))
-
-
-def _repr_within(value: object, budget: TimeBudget) -> str:
-    """``safe_repr`` with the time for the object's ``__repr__`` taken from ``budget``."""
-    lazy = _lazy_description(value)
-    if lazy is not None:
-        return lazy
-    try:
-        # object's own repr runs no program code: no need to watch the clock.
-        text = repr(value) if type(value).__repr__ is _OBJECT_REPR else budget.call(repr, value)
-        if type(text) is not str:
-            text = str.__str__(text)
-    except Exception as error:
-        return _placeholder(value, "repr took too long" if type(error) is OutOfTimeError else "broken repr")
-    if len(text) > _MAX_REPR:
-        return text[: _MAX_REPR - 3] + "..."
-    return text
-
-
-def _placeholder(value: object, what: str) -> str:
-    """``<what of TypeName>``, or just ``<what>`` when even the type's name cannot be read."""
-    try:
-        return f"<{what} of {type(value).__name__!s}>"
-    except Exception:
-        return f"<{what}>"
 
 
 def serialize_event(
@@ -135,6 +79,7 @@ def serialize_event(
         out = walker.shaped(event, _EVENT, _MAX_DEPTH)
         if type(out) is not dict:
             return {}
+        conform(out)
         notes = walker.notes
         if notes:
             meta = out.get("_meta")

@@ -8,8 +8,10 @@ a capture always finishes. Each call gets at most ``_PER_CALL`` seconds and one 
 ``_PER_EVENT`` in all; once the event's time is spent, further calls are refused at once.
 
 Limits, by nature of a trace hook: only Python code is interrupted (a ``__repr__`` stuck in one
-long C call, such as a huge multiplication, runs to its end), and code that catches
-``BaseException`` and carries on swallows the interruption. The hook is the current thread's only,
+long C call, such as a huge multiplication, a blocking socket read or ``time.sleep``, runs to its
+end); code that catches ``BaseException`` and carries on swallows the interruption (CPython then
+also drops the hook); and a loop in a function first called after the time is up is not
+interrupted until it returns. The hook is the current thread's only,
 and any tracer the program had (a debugger, coverage) is put back after the call.
 """
 
@@ -63,6 +65,12 @@ class TimeBudget:
 
         def check(frame: FrameType, event: str, arg: Any) -> Any:
             if monotonic() > deadline:
+                if event == "call":
+                    # A frame entered once time is up may be a garbage-collector or weakref
+                    # callback, where an exception is only printed and lost: it is left to run,
+                    # and the interruption comes at the next line of a frame that was already
+                    # running.
+                    return None
                 raise _Interrupt
             return check
 

@@ -292,7 +292,16 @@ class Client:
                 )
                 self._lose("before_send")
                 return None
-            event = result
+            # before_send may have put in anything: serialized again, the event stays within the
+            # limits and in the shape Sentry accepts.
+            sent = serialize_event(
+                result, max_value_length=options["max_value_length"], custom_repr=options["custom_repr"]
+            )
+            # A new dict from before_send still gets the id and time the capture returned and used.
+            for key in ("event_id", "timestamp", "platform"):
+                if sent.get(key) is None and key in event:
+                    sent[key] = event[key]
+            event = sent
 
         if not self._sampled(event, hint):
             logger.debug("event %s dropped by sampling", event_id)

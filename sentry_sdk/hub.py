@@ -423,8 +423,10 @@ def _make_event(client: Client, kind: str, args: tuple[Any, ...]) -> tuple[Event
         return event, hint
     if kind == "message":
         message, level = args
-        if level is not None and level not in _LEVELS:
-            logger.warning("unknown level %r for capture_message; using 'info'", level)
+        if level is not None and (type(level) is not str or level not in _LEVELS):
+            from ._serializer import safe_repr
+
+            logger.warning("unknown level %s for capture_message; using 'info'", safe_repr(level)[:100])
             level = None
         return {"message": message, "level": level or "info"}, None
     from ._exceptions import event_from_exception, exc_info_from_error

@@ -156,7 +156,7 @@ class Scope:
 
     @user.setter
     def user(self, value: dict[str, Any] | None) -> None:
-        self._user = dict(value) if value is not None else None
+        self._user = _plain_dict(value) if value is not None else None
 
     def set_user(self, value: dict[str, Any] | None) -> None:
         """Set the user of events captured under this scope (``None`` clears it)."""
@@ -174,7 +174,7 @@ class Scope:
         """Set several tags at once."""
         if self._shared:
             self._own()
-        self._tags.update(tags)
+        self._tags.update(_plain_dict(tags) or ())
 
     def remove_tag(self, key: str) -> None:
         """Remove a tag if it is set."""
@@ -338,11 +338,11 @@ class Scope:
         if user is not None:
             self.user = user
         if extras is not None:
-            self._extras.update(extras)
+            self._extras.update(_plain_dict(extras) or ())
         if contexts is not None:
-            self._contexts.update(contexts)
+            self._contexts.update(_plain_dict(contexts) or ())
         if tags is not None:
-            self._tags.update(tags)
+            self._tags.update(_plain_dict(tags) or ())
         if fingerprint is not None:
             self.fingerprint = fingerprint
 
@@ -415,15 +415,15 @@ class Scope:
         if self._fingerprint is not None and "fingerprint" not in event:
             event["fingerprint"] = self._fingerprint
         if self._user is not None and "user" not in event:
-            event["user"] = dict(self._user)
+            event["user"] = dict(self._user) if type(self._user) is dict else self._user
         if self._transaction is not None and "transaction" not in event:
             event["transaction"] = self._transaction
         if self._tags:
-            event["tags"] = {**self._tags, **(event.get("tags") or {})}
+            event["tags"] = {**self._tags, **(_mapping_or_empty(event.get("tags")))}
         if self._extras:
-            event["extra"] = {**self._extras, **(event.get("extra") or {})}
+            event["extra"] = {**self._extras, **(_mapping_or_empty(event.get("extra")))}
         if self._contexts:
-            event["contexts"] = {**self._contexts, **(event.get("contexts") or {})}
+            event["contexts"] = {**self._contexts, **(_mapping_or_empty(event.get("contexts")))}
         if self._breadcrumbs:
             own = event.get("breadcrumbs")
             if isinstance(own, dict):
@@ -455,6 +455,37 @@ class Scope:
 
     def __repr__(self) -> str:
         return f"<Scope tags={self._tags!r} user={self._user!r} level={self._level!r}>"
+
+
+def _plain_dict(value: Any) -> Any:
+    """A plain ``dict`` copy of a mapping the program handed over, made without running the
+    program's code where that can be avoided (a dict subclass's overrides are bypassed), and within
+    a time bound where it cannot; ``None`` for ``None`` or a mapping that cannot be read.
+
+    A value that is not a mapping at all is given back as it is, for the serializer to describe.
+    """
+    if type(value) is dict:
+        return value.copy()
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return dict(dict.items(value))
+    from collections.abc import Mapping
+
+    from ._usercode import TimeBudget
+
+    try:
+        if isinstance(value, Mapping):
+            return TimeBudget().call(dict, value)
+    except Exception:
+        logger.warning("a %s could not be read as a mapping; it is left out", type(value).__name__)
+        return None
+    return value
+
+
+def _mapping_or_empty(value: Any) -> dict[str, Any]:
+    plain = _plain_dict(value)
+    return plain if type(plain) is dict else {}
 
 
 def _run_processor(processor: Any, event: Event, arg: Any) -> Event | None:

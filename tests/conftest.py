@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from payload_check import check_envelope, check_envelope_bytes, check_parsed
 
 from sentry_sdk import Hub, Scope
@@ -19,6 +20,18 @@ from sentry_sdk.scope import GLOBAL_SCOPE
 from sentry_sdk.testing import CapturingTransport, IngestServer
 
 pytest_plugins = ["pytester"]
+
+# Fuzz tests (test_fuzz.py): CI tries the same fixed examples on every run; "long" is a random,
+# deeper search for developers (python -m pytest tests/test_fuzz.py --hypothesis-profile=long).
+# Each example resets the SDK itself, so function-scoped fixtures are safe across examples.
+_FUZZ_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci", max_examples=40, derandomize=True, database=None, deadline=None, suppress_health_check=_FUZZ_CHECKS
+)
+settings.register_profile(
+    "long", max_examples=2000, database=None, deadline=None, suppress_health_check=_FUZZ_CHECKS
+)
+settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
