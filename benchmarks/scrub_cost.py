@@ -1,10 +1,12 @@
 """What scrubbing by value (``scrub_secrets``, on by default) adds to capturing an exception.
 
-    python benchmarks/scrub_cost.py [--rounds 7] [--number 200]
+    python benchmarks/scrub_cost.py [--rounds 7] [--number 200] [--locals request|plain]
 
-Captures the same exception (30 frames deep, each frame holding request-like locals: headers, a
-URL, a log line, ids and numbers, some of them new on every capture as real ones are) with
-``scrub_secrets`` on and off, in alternating rounds in one process, sending to a loopback sink.
+Captures the same exception 30 frames deep with ``scrub_secrets`` on and off, in alternating
+rounds in one process, sending to a loopback sink. With ``--locals request`` (the default) each
+frame holds request-like locals: headers, a URL, a log line, ids and numbers, several of them new
+on every capture as real ones are; with ``--locals plain`` each holds an int and a small dict (the
+locals of the side-by-side benchmark in bench.py).
 Prints the median per-capture time of each and the added cost in percent. sentry-sdk has no
 scrubbing by value, so there is nothing to compare it with there; the target is under 10%.
 """
@@ -53,9 +55,23 @@ def _handle(depth: int, request_id: int) -> None:
     _handle(depth - 1, request_id)
 
 
+def _plain(depth: int) -> None:
+    local_a = depth * 2  # noqa: F841 - local variables for the SDK to collect
+    local_b = {"depth": depth, "items": list(range(5))}  # noqa: F841
+    if depth <= 1:
+        raise ValueError(f"failed at the bottom, depth {depth}")
+    _plain(depth - 1)
+
+
+_workload = "request"
+
+
 def _capture_once() -> None:
     try:
-        _handle(30, next(_counter))
+        if _workload == "plain":
+            _plain(30)
+        else:
+            _handle(30, next(_counter))
     except ValueError:
         sentry_sdk.capture_exception()
 
@@ -78,7 +94,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--number", type=int, default=200)
+    parser.add_argument("--locals", choices=("request", "plain"), default="request")
     args = parser.parse_args()
+    global _workload
+    _workload = args.locals
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     dsn = f"http://key@127.0.0.1:{server.server_address[1]}/1"
@@ -89,7 +108,7 @@ def main() -> int:
         on.append(_per_capture_us(True, dsn, args.number))
     server.shutdown()
     with_scrub, without = statistics.median(on), statistics.median(off)
-    print(f"capture_exception, 30 frames with locals: off {without:.0f} us, on {with_scrub:.0f} us")
+    print(f"capture_exception, 30 frames, {args.locals} locals: off {without:.0f} us, on {with_scrub:.0f} us")
     print(f"added cost: {(with_scrub / without - 1) * 100:.1f}% (median of {args.rounds} rounds)")
     return 0
 
