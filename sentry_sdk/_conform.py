@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["conform"]
+__all__ = ["EVENT_KEYS", "conform"]
 
 # The characters a tag key may hold, and the longest tag key or value Sentry keeps.
 _TAG_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:- "
@@ -23,7 +23,7 @@ _TAG_CHARS = 200
 
 
 # The top-level fields of an event Sentry knows; it drops any other.
-_EVENT_KEYS = frozenset(
+EVENT_KEYS = frozenset(
     """
     event_id timestamp start_timestamp level platform logger transaction transaction_info
     server_name release dist environment tags extra contexts user request sdk exception threads
@@ -35,7 +35,7 @@ _EVENT_KEYS = frozenset(
 
 def conform(event: dict[str, Any]) -> None:
     """Reshape, in place, the fields of a serialized ``event`` that Sentry would drop."""
-    unknown = [key for key in event if key not in _EVENT_KEYS]
+    unknown = [key for key in event if key not in EVENT_KEYS]
     if unknown:
         # Most likely the program's own data put in the wrong place: kept, as extras.
         extra = event.get("extra")

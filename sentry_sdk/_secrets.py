@@ -144,11 +144,11 @@ class SecretFinder:
         # Programs repeat their strings (the same locals in every frame, the same log templates):
         # results for short ones are remembered, a bounded number of them.
         self._seen: dict[str, str | None] = {}
-        self._min_length = 12 if not extra_patterns else 1
+        self.min_length = 12 if not extra_patterns else 1
 
     def scrub(self, text: str) -> str | None:
         """``text`` with its secrets replaced, or ``None`` when it has none."""
-        if len(text) < self._min_length:
+        if len(text) < self.min_length:
             return None  # shorter than any built-in shape
         if len(text) <= 256:
             seen = self._seen
@@ -186,19 +186,18 @@ class SecretFinder:
             result = regex.sub(replace, result)
         return None if result == text else result
 
-    def scrub_event(self, event: dict[str, Any]) -> None:
-        """Replace secrets in the parts of a serialized event where text from the program lands.
-
-        Messages, exception values, breadcrumb messages and data, frame variables and extras;
-        each replacement is marked in the event's ``_meta``.
+    def scrub_fields(self, event: dict[str, Any]) -> None:
+        """Replace secrets in the text fields of a serialized event outside its databags: the
+        message, the log entry, exception values and breadcrumb messages. (The serializer scans
+        the databags, extras, contexts, user, tags, request data, breadcrumb data and frame
+        variables, as it walks them.) Each replacement is marked in the event's ``_meta``.
         """
 
         def note(path: tuple[str, ...]) -> None:
             meta_at(event, path).setdefault("rem", []).append(["@secret", "s"])
 
-        for key in ("message", "extra"):
-            if key in event:
-                event[key] = self.scrub_tree(event[key], note, (key,))
+        if "message" in event:
+            event["message"] = self.scrub_tree(event["message"], note, ("message",))
         logentry = event.get("logentry")
         if isinstance(logentry, dict):
             for key in ("message", "formatted", "params"):
@@ -206,25 +205,16 @@ class SecretFinder:
                     logentry[key] = self.scrub_tree(logentry[key], note, ("logentry", key))
         crumbs = event.get("breadcrumbs")
         for index, crumb in enumerate((crumbs or {}).get("values") or () if isinstance(crumbs, dict) else ()):
-            if isinstance(crumb, dict):
-                for key in ("message", "data"):
-                    if key in crumb:
-                        crumb[key] = self.scrub_tree(
-                            crumb[key], note, ("breadcrumbs", "values", str(index), key)
-                        )
+            if isinstance(crumb, dict) and isinstance(crumb.get("message"), str):
+                path = ("breadcrumbs", "values", str(index), "message")
+                crumb["message"] = self.scrub_tree(crumb["message"], note, path)
         for area in ("exception", "threads"):
             values = event.get(area, {}).get("values") if isinstance(event.get(area), dict) else None
             for index, value in enumerate(values or ()):
-                if not isinstance(value, dict):
-                    continue
-                base = (area, "values", str(index))
-                if isinstance(value.get("value"), str):
-                    value["value"] = self.scrub_tree(value["value"], note, (*base, "value"))
-                frames = (value.get("stacktrace") or {}).get("frames") or ()
-                for number, frame in enumerate(frames):
-                    if isinstance(frame, dict) and "vars" in frame:
-                        path = (*base, "stacktrace", "frames", str(number), "vars")
-                        frame["vars"] = self.scrub_tree(frame["vars"], note, path)
+                if isinstance(value, dict) and isinstance(value.get("value"), str):
+                    value["value"] = self.scrub_tree(
+                        value["value"], note, (area, "values", str(index), "value")
+                    )
 
     def scrub_tree(self, node: Any, on_change: Any = None, path: tuple[str, ...] = ()) -> Any:
         """A copy-free walk of JSON-like data: strings with secrets are replaced in place.
@@ -244,7 +234,7 @@ class SecretFinder:
             for key, value in node.items():
                 value_kind = type(value)
                 if value_kind is str:
-                    if len(value) >= self._min_length:
+                    if len(value) >= self.min_length:
                         replaced = self.scrub(value)
                         if replaced is not None:
                             node[key] = replaced

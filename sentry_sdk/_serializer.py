@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Mapping
 from itertools import islice
 
-from ._conform import conform
+from ._conform import EVENT_KEYS, conform
 from ._describe import MAX_REPR as _MAX_REPR
 from ._describe import repr_within as _repr_within
 from ._describe import safe_repr
@@ -35,6 +35,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Union
+
+    from ._secrets import SecretFinder
 
     _Rule = Union[str, "_Shape", "_Each", None]
 
@@ -63,6 +65,7 @@ def serialize_event(
     *,
     max_value_length: int | None = None,
     custom_repr: Callable[[Any], str | None] | None = None,
+    secrets: SecretFinder | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready copy of ``event`` within the limits above; ``event`` itself is not changed.
 
@@ -72,10 +75,12 @@ def serialize_event(
     anything else is tried; when it returns ``None`` (or fails) the value is serialized as usual.
     The program's code run on the way (``__repr__``, ``custom_repr``, a mapping's ``items``)
     shares one time budget (see ``_usercode``), so that no object can stall the capture.
+    With ``secrets``, strings in databags are scanned for secrets on the way (the other places
+    secrets land are the finder's ``scrub_fields``).
     """
     try:
         limit = _NO_LIMIT if max_value_length is None else max(int(max_value_length), 3)
-        walker = _Walker(limit, custom_repr)
+        walker = _Walker(limit, custom_repr, secrets)
         out = walker.shaped(event, _EVENT, _MAX_DEPTH)
         if type(out) is not dict:
             return {}
@@ -135,6 +140,9 @@ _CRUMB = _Shape({"timestamp": _KEEP, "type": _KEEP, "level": _KEEP, "data": _BAG
 _BAG_VALUES = _Shape({}, other=_BAG)
 _EVENT = _Shape(
     {
+        # The fields Sentry knows that have no rule below are walked as they are, without
+        # databag limits.
+        **dict.fromkeys(EVENT_KEYS),
         "event_id": _KEEP,
         "timestamp": _KEEP,
         "start_timestamp": _KEEP,
@@ -155,7 +163,9 @@ _EVENT = _Shape(
         "tags": _BAG_VALUES,
         "user": _BAG,
         "request": _Shape({"data": _BAG, "cookies": _BAG, "headers": _BAG}),
-    }
+    },
+    # A field Sentry does not know is the program's data, moved into extra (see _conform).
+    other=_BAG,
 )
 
 
@@ -172,10 +182,18 @@ class _Walker:
     that check is written out in each loop because a call per value would cost more than the rest.
     """
 
-    __slots__ = ("limit", "path", "active", "notes", "budget", "custom_repr")
+    __slots__ = ("limit", "path", "active", "notes", "budget", "custom_repr", "secrets", "scan_min")
 
-    def __init__(self, limit: int, custom_repr: Callable[[Any], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        limit: int,
+        custom_repr: Callable[[Any], str | None] | None = None,
+        secrets: SecretFinder | None = None,
+    ) -> None:
         self.limit = limit
+        self.secrets = secrets
+        # Strings in databags at least this long are scanned for secrets (none without a finder).
+        self.scan_min = secrets.min_length if secrets is not None else _NO_LIMIT
         self.path: list[str] = []
         self.active: set[int] = set()
         self.notes: dict[str, Any] | None = None
@@ -198,15 +216,30 @@ class _Walker:
         else:
             entry.update(note)
 
-    def text(self, value: str, limit: int) -> str:
-        """``value`` made UTF-8-safe and cut to ``limit`` characters, noting any cut."""
+    def text(self, value: str, limit: int, bag: bool = False) -> str:
+        """``value`` made UTF-8-safe, its secrets replaced if it is in a databag (before any cut,
+        which could leave a secret half-recognisable), and cut to ``limit`` characters; each change
+        is noted in ``_meta``."""
         if not value.isascii():
             value = _utf8(value)
+        if bag and len(value) >= self.scan_min:
+            replaced = self.secrets.scrub(value)  # type: ignore[union-attr]
+            if replaced is not None:
+                value = replaced
+                self.note_removal(["@secret", "s"])
         if len(value) > limit:
             keep = limit - 3
             self.note({"len": len(value), "rem": [["!limit", "s", keep, limit]]})
             return value[:keep] + "..."
         return value
+
+    def note_removal(self, remark: list[Any]) -> None:
+        """Add ``remark`` to the ``rem`` list of the current path's ``_meta`` entry."""
+        self.note({})
+        node: Any = self.notes
+        for part in self.path:
+            node = node[part]
+        node[""].setdefault("rem", []).append(remark)
 
     def fallback(self, value: object, limit: int) -> str:
         """What a value that failed to serialize becomes."""
@@ -247,7 +280,9 @@ class _Walker:
         """Any value, in a databag if ``bag``, with ``depth`` more levels of containers allowed."""
         t = type(value)
         if t is str:
-            return value if value.isascii() and len(value) <= limit else self.text(value, limit)
+            if value.isascii() and len(value) <= limit and not (bag and len(value) >= self.scan_min):
+                return value
+            return self.text(value, limit, bag)
         if t is dict:
             return self.mapping(value, None, 0, depth, bag, limit)
         if t is list or t is tuple:
@@ -266,14 +301,14 @@ class _Walker:
             if self.custom_repr is not None:
                 text = self.custom(value)
                 if text is not None:
-                    return self.text(text, limit)
+                    return self.text(text, limit, bag)
             kind = _kinds.get(t, _UNSEEN)
             if kind is _UNSEEN:
                 kind = _kind(t)
             if kind is None:
-                return self.text(_repr_within(value, self.budget), limit)
+                return self.text(_repr_within(value, self.budget), limit, bag)
             if kind is str:
-                return self.text(str.__str__(value), limit)
+                return self.text(str.__str__(value), limit, bag)
             if kind is dict:
                 return self.mapping(value, dict.items(value), dict.__len__(value), depth, bag, limit)
             if kind is Mapping:
@@ -285,7 +320,7 @@ class _Walker:
             if kind is float:
                 return self.value(float.__float__(value), depth, bag, limit)
             if kind is bytes or kind is bytearray:
-                return self.text(_bytes_repr(value, kind), limit)
+                return self.text(_bytes_repr(value, kind), limit, bag)
             if kind in _BASES:
                 return self.sequence(value, kind.__iter__(value), kind.__len__(value), depth, bag, limit)
             if kind.__name__ == "datetime":
@@ -302,10 +337,11 @@ class _Walker:
         if oid in active:
             return _CYCLE
         if depth <= 0:
-            return self.text(_repr_within(value, self.budget), limit)
+            return self.text(_repr_within(value, self.budget), limit, bag)
         depth -= 1
         path = self.path
         base = len(path)
+        scan_min = self.scan_min
         out: dict[str, Any] = {}
         active.add(oid)
         try:
@@ -321,9 +357,9 @@ class _Walker:
                     k = self.key(k)
                 t = type(v)
                 if t is str:
-                    if len(v) > limit or not v.isascii():
+                    if len(v) > limit or not v.isascii() or (bag and len(v) >= scan_min):
                         path.append(k)
-                        v = self.text(v, limit)
+                        v = self.text(v, limit, bag)
                         path.pop()
                 elif t is int:
                     if not _INT_MIN <= v < _INT_END:
@@ -362,10 +398,11 @@ class _Walker:
         if oid in active:
             return _CYCLE
         if depth <= 0:
-            return self.text(_repr_within(value, self.budget), limit)
+            return self.text(_repr_within(value, self.budget), limit, bag)
         depth -= 1
         path = self.path
         base = len(path)
+        scan_min = self.scan_min
         out: list[Any] = []
         append = out.append
         active.add(oid)
@@ -376,9 +413,9 @@ class _Walker:
             for v in items:
                 t = type(v)
                 if t is str:
-                    if len(v) > limit or not v.isascii():
+                    if len(v) > limit or not v.isascii() or (bag and len(v) >= scan_min):
                         path.append(str(len(out)))
-                        v = self.text(v, limit)
+                        v = self.text(v, limit, bag)
                         path.pop()
                 elif t is int:
                     if not _INT_MIN <= v < _INT_END:

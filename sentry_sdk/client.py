@@ -267,10 +267,13 @@ class Client:
 
         self._scrubber.scrub_event(event)
         event = serialize_event(
-            event, max_value_length=options["max_value_length"], custom_repr=options["custom_repr"]
+            event,
+            max_value_length=options["max_value_length"],
+            custom_repr=options["custom_repr"],
+            secrets=self._secrets,
         )
         if self._secrets is not None:
-            self._secrets.scrub_event(event)
+            self._secrets.scrub_fields(event)
 
         before_send = options["before_send"]
         if before_send is not None:
@@ -295,7 +298,10 @@ class Client:
             # before_send may have put in anything: serialized again, the event stays within the
             # limits and in the shape Sentry accepts.
             sent = serialize_event(
-                result, max_value_length=options["max_value_length"], custom_repr=options["custom_repr"]
+                result,
+                max_value_length=options["max_value_length"],
+                custom_repr=options["custom_repr"],
+                secrets=self._secrets,
             )
             # A new dict from before_send still gets the id and time the capture returned and used.
             for key in ("event_id", "timestamp", "platform"):
