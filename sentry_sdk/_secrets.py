@@ -68,6 +68,20 @@ _LOWER_CASED = frozenset(("basic", "bearer"))
 _FOUR_DIGITS = re.compile("[0-9]{4}")
 
 
+# Joins texts to be searched together: whitespace and a NUL, which no shape can match across.
+_SEPARATOR = "\n\x00\n"
+# Bytes that can be part of a base64 run (as 'a') and those that cannot (as a space).
+_BASE64_RUNS = bytes(
+    0x61 if chr(i) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" else 0x20
+    for i in range(256)
+)
+
+
+def _has_base64_run(text: str) -> bool:
+    """Whether ``text`` has 40 base64 characters in a row (what an AWS secret key needs)."""
+    return b"a" * 40 in text.encode("utf-8", "surrogatepass").translate(_BASE64_RUNS)
+
+
 def _luhn_valid(text: str) -> bool:
     digits = [int(c) for c in text if c.isdigit()]
     if not 13 <= len(digits) <= 19:
@@ -162,29 +176,73 @@ class SecretFinder:
         return self._scrub(text)
 
     def _scrub(self, text: str) -> str | None:
-        result = text
-        lower = None
+        return self._scrub_all([text])[0]
+
+    def scrub_many(self, texts: list[str]) -> list[str | None]:
+        """:meth:`scrub` of each of ``texts``, found together: far cheaper than one by one."""
+        results: list[str | None] = [None] * len(texts)
+        todo: list[int] = []
+        todo_texts: list[str] = []
+        seen = self._seen
+        minimum = self.min_length
+        for index, text in enumerate(texts):
+            if len(text) < minimum:
+                continue
+            if len(text) <= 256 and text in seen:
+                results[index] = seen[text]
+            else:
+                todo.append(index)
+                todo_texts.append(text)
+        if todo_texts:
+            found = self._scrub_all(todo_texts)
+            if len(seen) >= 4096:
+                seen.clear()
+            for index, text, result in zip(todo, todo_texts, found):
+                results[index] = result
+                if len(text) <= 256:
+                    seen[text] = result
+        return results
+
+    def _scrub_all(self, texts: list[str]) -> list[str | None]:
+        """The work of :meth:`scrub_many`, without the cache.
+
+        Each shape is first looked for in all the texts joined together, with C-speed tests
+        (literals with ``in``, digits, runs of base64 characters); only when that finds a
+        candidate are the texts that hold one given to the shape's regular expression. The
+        separator breaks every shape, so no candidate in one text is hidden by its neighbour.
+        """
+        joined = _SEPARATOR.join(texts)
+        joined_lower: str | None = None
+        lowered: list[str] | None = None
+        current = list(texts)
         for name, literals, regex, replace in self._checks:
             if literals is not None:
                 if name in _LOWER_CASED:
-                    if lower is None:
-                        lower = text.lower()
-                    haystack = lower
+                    if joined_lower is None:
+                        joined_lower = joined.lower()
+                    if not any(literal in joined_lower for literal in literals):
+                        continue
+                    if lowered is None:
+                        lowered = [text.lower() for text in texts]
+                    hits = [i for i, low in enumerate(lowered) if any(lit in low for lit in literals)]
                 else:
-                    haystack = text
-                for literal in literals:
-                    if literal in haystack:
-                        break
-                else:
-                    continue
+                    present = [literal for literal in literals if literal in joined]
+                    if not present:
+                        continue
+                    hits = [i for i, text in enumerate(texts) if any(lit in text for lit in present)]
             elif name == "card":
-                if _FOUR_DIGITS.search(text) is None:
+                if _FOUR_DIGITS.search(joined) is None:
                     continue
+                hits = [i for i, text in enumerate(texts) if _FOUR_DIGITS.search(text) is not None]
             elif name == "aws_secret_key":
-                if len(text) < 40:
+                if not _has_base64_run(joined):
                     continue
-            result = regex.sub(replace, result)
-        return None if result == text else result
+                hits = [i for i, text in enumerate(texts) if len(text) >= 40 and _has_base64_run(text)]
+            else:
+                hits = list(range(len(texts)))
+            for i in hits:
+                current[i] = regex.sub(replace, current[i])
+        return [None if new == old else new for new, old in zip(current, texts)]
 
     def scrub_fields(self, event: dict[str, Any]) -> None:
         """Replace secrets in the text fields of a serialized event outside its databags: the

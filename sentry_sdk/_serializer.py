@@ -20,7 +20,6 @@ for ``_meta`` notes live in one list that grows and shrinks with the walk.
 from __future__ import annotations
 
 import sys
-from collections import deque
 from collections.abc import Mapping
 from itertools import islice
 
@@ -29,6 +28,16 @@ from ._describe import MAX_REPR as _MAX_REPR
 from ._describe import repr_within as _repr_within
 from ._describe import safe_repr
 from ._usercode import TimeBudget
+from ._values import BASES as _BASES
+from ._values import UNSEEN as _UNSEEN
+from ._values import bytes_repr as _bytes_repr
+from ._values import int_text as _int_text
+from ._values import iso_utc as _iso_utc
+from ._values import kind_of as _kind
+from ._values import kinds as _kinds
+from ._values import mapping_items as _mapping_items
+from ._values import merge_meta as _merge
+from ._values import utf8 as _utf8
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -55,9 +64,6 @@ _CYCLE = "<cyclic>"
 # Items read from a mapping that is not a dict (its ``items()`` is the program's code) outside a
 # databag, where no breadth limit applies.
 _MAPPING_ITEMS = 1000
-# The builtin types whose subclasses are serialized as the base type would be, read through the
-# base type's own methods so that an override cannot break or fool the walk.
-_BASES = (str, int, float, dict, list, tuple, set, frozenset, deque, bytes, bytearray)
 
 
 def serialize_event(
@@ -84,6 +90,8 @@ def serialize_event(
         out = walker.shaped(event, _EVENT, _MAX_DEPTH)
         if type(out) is not dict:
             return {}
+        if walker.pending:
+            walker.replace_secrets(out)
         conform(out)
         notes = walker.notes
         if notes:
@@ -182,7 +190,17 @@ class _Walker:
     that check is written out in each loop because a call per value would cost more than the rest.
     """
 
-    __slots__ = ("limit", "path", "active", "notes", "budget", "custom_repr", "secrets", "scan_min")
+    __slots__ = (
+        "limit",
+        "path",
+        "active",
+        "notes",
+        "budget",
+        "custom_repr",
+        "secrets",
+        "scan_min",
+        "pending",
+    )
 
     def __init__(
         self,
@@ -194,6 +212,8 @@ class _Walker:
         self.secrets = secrets
         # Strings in databags at least this long are scanned for secrets (none without a finder).
         self.scan_min = secrets.min_length if secrets is not None else _NO_LIMIT
+        # Databag strings still to be searched for secrets, with the paths they were sent under.
+        self.pending: list[tuple[tuple[str, ...], str]] = []
         self.path: list[str] = []
         self.active: set[int] = set()
         self.notes: dict[str, Any] | None = None
@@ -223,6 +243,10 @@ class _Walker:
         if not value.isascii():
             value = _utf8(value)
         if bag and len(value) >= self.scan_min:
+            if len(value) <= limit:
+                # Searched with all the others at the end of the walk (see serialize_event).
+                self.pending.append((tuple(self.path), value))
+                return value
             replaced = self.secrets.scrub(value)  # type: ignore[union-attr]
             if replaced is not None:
                 value = replaced
@@ -232,6 +256,28 @@ class _Walker:
             self.note({"len": len(value), "rem": [["!limit", "s", keep, limit]]})
             return value[:keep] + "..."
         return value
+
+    def replace_secrets(self, out: dict[str, Any]) -> None:
+        """Search the pending databag strings for secrets together, and put each scrubbed string
+        in its place in ``out`` with a ``_meta`` note."""
+        pending = self.pending
+        found = self.secrets.scrub_many([text for _, text in pending])  # type: ignore[union-attr]
+        for (path, _), replaced in zip(pending, found):
+            if replaced is None:
+                continue
+            try:
+                node: Any = out
+                for part in path[:-1]:
+                    node = node[part] if type(node) is dict else node[int(part)]
+                if type(node) is dict:
+                    node[path[-1]] = replaced
+                else:
+                    node[int(path[-1])] = replaced
+            except (LookupError, ValueError, TypeError):
+                continue  # its container failed later in the walk and was replaced by a repr
+            self.path[:] = path
+            self.note_removal(["@secret", "s"])
+        self.path.clear()
 
     def note_removal(self, remark: list[Any]) -> None:
         """Add ``remark`` to the ``rem`` list of the current path's ``_meta`` entry."""
@@ -538,85 +584,3 @@ class _Walker:
             return out
         finally:
             active.discard(oid)
-
-
-# The base type each type is serialized as (see ``_kind``), remembered for the first types seen.
-_kinds: dict[type, Any] = {}
-_KINDS_MAX = 1000
-_UNSEEN: Any = object()
-
-
-def _kind(t: type) -> Any:
-    """What values of type ``t`` are serialized as: one of ``_BASES``, ``Mapping``, the
-    ``datetime`` or ``date`` class (never a subclass), or ``None`` for their ``repr``."""
-    kind: Any = None
-    for base in _BASES:
-        if issubclass(t, base):
-            kind = base
-            break
-    else:
-        if issubclass(t, Mapping):
-            kind = Mapping
-        else:
-            # Only a program that imported datetime can hold one: there is no need to import it.
-            dt = sys.modules.get("datetime")
-            if dt is not None:
-                if issubclass(t, dt.datetime):
-                    kind = dt.datetime
-                elif issubclass(t, dt.date):
-                    kind = dt.date
-    if len(_kinds) < _KINDS_MAX:
-        _kinds[t] = kind
-    return kind
-
-
-def _utf8(value: str) -> str:
-    """``value`` with lone surrogates (which UTF-8 cannot encode) written as escapes."""
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeError:
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _mapping_items(value: Any, most: int) -> tuple[int, list[Any]]:
-    """The length of a mapping that is not a dict, and its first ``most`` (key, value) pairs."""
-    return len(value), list(islice(value.items(), most))
-
-
-def _bytes_repr(value: Any, kind: Any) -> str:
-    """``repr`` of bytes (``b'...'``, readable and unambiguous) from at most ``_MAX_REPR`` of them."""
-    text = str(kind.__repr__(kind.__getitem__(value, slice(0, _MAX_REPR))))
-    if len(text) > _MAX_REPR or kind.__len__(value) > _MAX_REPR:
-        return text[: _MAX_REPR - 3] + "..."
-    return text
-
-
-def _int_text(value: int) -> str:
-    """An integer too large for Relay, as decimal digits (or its size, past Python's digit limit)."""
-    try:
-        return str(value)
-    except ValueError:
-        return f"<int of {value.bit_length()} bits>"
-
-
-def _iso_utc(value: Any, datetime_type: Any) -> str:
-    """A datetime in UTC as ISO-8601 with a ``Z``; a naive datetime is taken to be UTC already."""
-    offset = datetime_type.utcoffset(value)
-    if offset is not None:
-        value = value - offset
-    naive = datetime_type.replace(value, tzinfo=None)
-    return str(datetime_type.isoformat(naive, timespec="microseconds")) + "Z"
-
-
-def _merge(meta: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any]:
-    """``meta`` (from the event) with ``notes`` merged in; both lists of remarks are kept."""
-    for key, note in notes.items():
-        old = meta.get(key)
-        if type(old) is dict and type(note) is dict:
-            _merge(old, note)
-        elif key == "rem" and type(old) is list and type(note) is list:
-            meta[key] = old + note
-        else:
-            meta[key] = note
-    return meta

@@ -613,6 +613,9 @@ def test_importing_the_serializer_loads_no_other_module(
         "print(sorted(set(sys.modules) - before))\n"
     )
     expected = str(
-        [f"sentry_sdk._{name}" for name in ("conform", "describe", "meta", "serializer", "usercode")]
+        [
+            f"sentry_sdk._{name}"
+            for name in ("conform", "describe", "meta", "serializer", "usercode", "values")
+        ]
     )
     assert (expected, "") == (result.stdout.strip(), result.stderr)
