@@ -126,7 +126,7 @@ def test_credentials_and_secret_query_values_are_not_recorded(
     port = int(server.rpartition(":")[2])
     conn = http.client.HTTPConnection("127.0.0.1", port)
     # The absolute form a proxy receives, so the credentials really are part of the request line.
-    conn.request("GET", f"http://user:pw@127.0.0.1:{port}/search?token=abc&page=2#access_token=xyz")
+    conn.request("GET", f"http://user:pw@127.0.0.1:{port}/search?token=tok-qwv&page=2#access_token=frag-kpz")
     conn.getresponse().read()
     conn.close()
     (crumb,) = _crumbs(transport)
@@ -139,7 +139,8 @@ def test_credentials_and_secret_query_values_are_not_recorded(
         "reason": "OK",
     } == crumb["data"]
     sent = json.dumps(transport.events[-1])
-    assert "pw@" not in sent and "abc" not in sent and "xyz" not in sent
+    # Values that cannot turn up by chance in the event's hex ids.
+    assert "pw@" not in sent and "tok-qwv" not in sent and "frag-kpz" not in sent
 
 
 @pytest.mark.parametrize(
@@ -289,15 +290,15 @@ def test_subprocess_run_and_shell_commands_are_recorded(transport: CapturingTran
 def test_secrets_in_arguments_and_environment_are_not_recorded(transport: CapturingTransport) -> None:
     """--flag value and --flag=value with a secret-looking name are [Filtered]; env is never sent."""
     env = {**os.environ, "API_SECRET": "envsecret"}
-    args = [sys.executable, "-c", "pass", "--password", "hunter2", "--api-token=abc", "--verbose"]
+    args = [sys.executable, "-c", "pass", "--password", "hunter2", "--api-token=tok-qwv", "--verbose"]
     subprocess.run(args, env=env, check=True)
-    subprocess.run("exit 0 --token abc --db-password='x y' -v", shell=True, env=env, check=True)
+    subprocess.run("exit 0 --token tok-qwv --db-password='x y' -v", shell=True, env=env, check=True)
     assert [
         f"{sys.executable} -c pass --password [Filtered] --api-token=[Filtered] --verbose",
         "exit 0 --token [Filtered] --db-password=[Filtered] -v",
     ] == [c["message"] for c in _crumbs(transport)]
     sent = json.dumps(transport.events[-1])
-    assert "hunter2" not in sent and "abc" not in sent and "envsecret" not in sent
+    assert "hunter2" not in sent and "tok-qwv" not in sent and "envsecret" not in sent
 
 
 def test_processes_the_sdk_starts_itself_are_not_recorded(transport: CapturingTransport) -> None:
