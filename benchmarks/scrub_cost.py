@@ -3,7 +3,9 @@
     python benchmarks/scrub_cost.py [--rounds 7] [--number 200] [--locals request|plain]
 
 Captures the same exception 30 frames deep with ``scrub_secrets`` on and off, in alternating
-rounds in one process, sending to a loopback sink. With ``--locals request`` (the default) each
+rounds (the order swapped every round) in one process. The transport encodes each envelope, as
+the HTTP transport does on the capturing thread, and sends nothing: a sink in the same process
+would compete for the GIL and blur the difference being measured. With ``--locals request`` (the default) each
 frame holds request-like locals: headers, a URL, a log line, ids and numbers, several of them new
 on every capture as real ones are; with ``--locals plain`` each holds an int and a small dict (the
 locals of the side-by-side benchmark in bench.py).
@@ -17,28 +19,23 @@ import argparse
 import itertools
 import statistics
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sentry_sdk  # noqa: E402 - after the path is set
+from sentry_sdk.envelope import Envelope  # noqa: E402
+from sentry_sdk.transport import Transport  # noqa: E402
 
 _counter = itertools.count()
 
 
-class _Sink(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+class _EncodingTransport(Transport):
+    """Encodes each envelope to bytes, as the HTTP transport does before queueing, and drops it."""
 
-    def log_message(self, *args: Any) -> None:
-        pass
+    def capture_envelope(self, envelope: Envelope) -> None:
+        envelope.serialize()
 
 
 def _handle(depth: int, request_id: int) -> None:
@@ -76,16 +73,14 @@ def _capture_once() -> None:
         sentry_sdk.capture_exception()
 
 
-def _per_capture_us(scrub: bool, dsn: str, number: int) -> float:
-    sentry_sdk.init(dsn=dsn, scrub_secrets=scrub, default_integrations=False, transport_queue_bytes=64 << 20)
-    for _ in range(20):  # warm up caches and the connection
+def _per_capture_us(scrub: bool, number: int) -> float:
+    sentry_sdk.init(scrub_secrets=scrub, default_integrations=False, transport=_EncodingTransport())
+    for _ in range(20):  # warm up caches
         _capture_once()
-    sentry_sdk.flush(timeout=30)
     start = time.perf_counter()
     for _ in range(number):
         _capture_once()
     elapsed = time.perf_counter() - start
-    sentry_sdk.flush(timeout=30)
     sentry_sdk.get_client().close(timeout=5)
     return elapsed / number * 1e6
 
@@ -98,15 +93,11 @@ def main() -> int:
     args = parser.parse_args()
     global _workload
     _workload = args.locals
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    dsn = f"http://key@127.0.0.1:{server.server_address[1]}/1"
     on: list[float] = []
     off: list[float] = []
-    for _ in range(args.rounds):
-        off.append(_per_capture_us(False, dsn, args.number))
-        on.append(_per_capture_us(True, dsn, args.number))
-    server.shutdown()
+    for round_number in range(args.rounds):
+        for scrub in (False, True) if round_number % 2 == 0 else (True, False):
+            (on if scrub else off).append(_per_capture_us(scrub, args.number))
     with_scrub, without = statistics.median(on), statistics.median(off)
     print(f"capture_exception, 30 frames, {args.locals} locals: off {without:.0f} us, on {with_scrub:.0f} us")
     print(f"added cost: {(with_scrub / without - 1) * 100:.1f}% (median of {args.rounds} rounds)")
