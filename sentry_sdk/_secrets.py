@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from ._meta import meta_at
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -21,6 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["SecretFinder"]
 
 FILTERED = "[Filtered]"
+# Texts found clean are remembered up to this long, this many of them at most.
+_CLEAN_LONGEST = 256
+_CLEAN_MAX = 4096
 
 _SHAPES = {
     "pem": r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----",
@@ -45,49 +46,84 @@ _SHAPES = {
 }
 
 
-# Text each shape cannot match without: a shape is only looked for in text holding one of its
-# literals (checked with ``in``, hundreds of times faster than a regular expression). The Basic
-# and Bearer words are looked for in lower-cased text. None: a shape with no literal, tested
-# another quick way (cards: 13 digits; AWS secret keys: a run of 40 base64 characters).
-_LITERALS: dict[str, tuple[str, ...] | None] = {
-    "pem": ("-----BEGIN ",),
-    "jwt": ("eyJ",),
-    "url_password": ("://",),
-    "basic": ("basic",),
-    "bearer": ("bearer",),
-    "aws_access_key": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"),
-    "aws_secret_key": None,
-    "gcp_api_key": ("AIza",),
-    "azure_storage_key": ("==",),
-    "github": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    "slack": ("xox",),
-    "stripe": ("_live_", "_test_"),
-    "card": None,
+# Where each shape may be, found in all of an event's texts at once at C speed, so that only the
+# texts holding a candidate meet the shape's own, slower expression. Most are an expression that
+# opens with a literal part of the shape (the regular expression engine then skips from one
+# occurrence of that literal to the next without a look at the characters between) and goes on to
+# the shape's characteristic part, so an ordinary text is almost never a candidate. They search
+# the joined texts ("text"), the same lower-cased ("lower", for the Basic and Bearer words), or the
+# same with each character mapped to its class ("digits", "base64": see ``_CLASSES``), where a
+# byte string is looked for. A shape without an entry (the program's own patterns) is tried on
+# every text.
+_PREFILTERS: dict[str, tuple[str, str | bytes]] = {
+    "pem": ("text", "-----BEGIN "),
+    "jwt": ("text", r"eyJ[A-Za-z0-9_-]{5,}\.eyJ"),
+    "url_password": ("text", r"://[^\s/:@]+:[^\s/@]+@"),
+    "basic": ("lower", r"basic\s+[a-z0-9+/]{6}"),
+    "bearer": ("lower", r"bearer\s+[a-z0-9._~+/-]{16}"),
+    "aws_access_key": ("text", r"A(?:KIA|SIA|GPA|IDA|ROA|NPA)[A-Z0-9]{16}"),
+    "aws_secret_key": ("base64", b"a" * 40),
+    "gcp_api_key": ("text", r"AIza[0-9A-Za-z_-]{35}"),
+    "azure_storage_key": ("base64", b"a" * 86 + b"=="),
+    "github": ("text", r"g(?:h[pousr]_[A-Za-z0-9]{36}|ithub_pat_[A-Za-z0-9_]{60})"),
+    "slack": ("text", r"xox[abposr]-[0-9A-Za-z-]{10}"),
+    "stripe": ("text", r"k_(?:live|test)_[0-9A-Za-z]{16}"),
+    "card": ("digits", b"0" * 13),
 }
-_LOWER_CASED = frozenset(("basic", "bearer"))
-
-
-# Joins texts to be searched together: whitespace and a NUL, which no shape can match across.
+# Joins texts to be searched together. The NUL marks where each text ends (a hit's text is the
+# number of NULs before it); with the line breaks around it, no prefilter matches across it.
 _SEPARATOR = "\n\x00\n"
-# Bytes that can be part of a base64 run (as 'a') and those that cannot (as a space).
-_BASE64_RUNS = bytes(
-    0x61 if chr(i) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" else 0x20
-    for i in range(256)
-)
+_MARK = "\x00"
+# Views searched as text (the others are bytes).
+_TEXT_VIEWS = frozenset(("text", "lower"))
+_BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+# Byte tables for ``bytes.translate``, the NUL kept in both: "digits" maps digits to "0" and
+# removes the spaces and dashes a card number may have between them (every card number has 13
+# digits so); "base64" maps its alphabet to "a" and keeps "=".
+_CLASSES: dict[str, tuple[bytes, bytes]] = {
+    "digits": (bytes(0x30 if 0x30 <= i <= 0x39 else i if i == 0 else 0x78 for i in range(256)), b" -"),
+    "base64": (
+        bytes(0x61 if chr(i) in _BASE64_ALPHABET else i if i in (0, 0x3D) else 0x20 for i in range(256)),
+        b"",
+    ),
+}
 
 
-# Digits as "0", the separators a card number may have as spaces, anything else as "x".
-_CARD_CHARS = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 if i in (0x20, 0x2D) else 0x78 for i in range(256))
+def _view(source: str, joined: str) -> str | bytes:
+    """The joined texts as prefilters of ``source`` search them."""
+    if source == "lower":
+        return joined.lower()
+    table, removed = _CLASSES[source]
+    # Other characters than ASCII encode to bytes that map to no class: they cannot be in a shape.
+    return joined.encode("utf-8", "surrogatepass").translate(table, removed)
 
 
-def _may_hold_card(text: str) -> bool:
-    """Whether ``text`` has 13 digits apart from spaces and dashes (every card number has)."""
-    return b"0" * 13 in text.encode("utf-8", "surrogatepass").translate(_CARD_CHARS).replace(b" ", b"")
+def _texts_hit(find: Callable[[Any, int], int], view: Any, mark: Any) -> list[int]:
+    """The index of each text in ``view`` where ``find(view, start)`` finds something."""
+    hit: list[int] = []
+    index = counted = start = 0
+    while True:
+        place = find(view, start)
+        if place < 0:
+            return hit
+        index += view.count(mark, counted, place)
+        hit.append(index)
+        start = counted = view.find(mark, place)  # on to the next text: one hit a text is enough
+        if start < 0:
+            return hit
 
 
-def _has_base64_run(text: str) -> bool:
-    """Whether ``text`` has 40 base64 characters in a row (what an AWS secret key needs)."""
-    return b"a" * 40 in text.encode("utf-8", "surrogatepass").translate(_BASE64_RUNS)
+def _finder(prefilter: str | bytes) -> Callable[[Any, int], int]:
+    """``find(view, start)`` for a prefilter: where it next matches, or -1."""
+    if isinstance(prefilter, bytes):
+        return lambda view, start: view.find(prefilter, start)
+    search = re.compile(prefilter).search
+
+    def find(view: Any, start: int) -> int:
+        match = search(view, start)
+        return -1 if match is None else match.start()
+
+    return find
 
 
 def _luhn_valid(text: str) -> bool:
@@ -159,158 +195,81 @@ class SecretFinder:
             shapes[f"custom{index}"] = pattern
         # Each shape is its own regular expression: one alternation of them all costs ten times
         # more per character than its parts, and most texts need only one or two of the parts.
-        self._checks = [
-            (name, _LITERALS.get(name), re.compile(pattern), _replacer(name))
-            for name, pattern in shapes.items()
+        self._shapes = {name: (re.compile(pattern), _replacer(name)) for name, pattern in shapes.items()}
+        self._prefilters = [
+            (name, source, _finder(pattern)) for name, (source, pattern) in _PREFILTERS.items()
         ]
-        # Programs repeat their strings (the same locals in every frame, the same log templates):
-        # results for short ones are remembered, a bounded number of them.
-        self._seen: dict[str, str | None] = {}
+        self._everywhere = [name for name in shapes if name not in _PREFILTERS]
+        # Programs repeat their strings (breadcrumbs in every event after theirs, the same headers
+        # and log lines): short ones found clean are remembered, a bounded number of them, and
+        # the next event searches only what it does not share with the earlier ones.
+        self._clean: set[str] = set()
         self.min_length = 12 if not extra_patterns else 1
 
     def scrub(self, text: str) -> str | None:
         """``text`` with its secrets replaced, or ``None`` when it has none."""
         if len(text) < self.min_length:
             return None  # shorter than any built-in shape
-        if len(text) <= 256:
-            seen = self._seen
-            if text in seen:
-                return seen[text]
-            result = self._scrub(text)
-            if len(seen) >= 4096:
-                seen.clear()
-            seen[text] = result
-            return result
-        return self._scrub(text)
+        return self.find([text]).get(text)
 
-    def _scrub(self, text: str) -> str | None:
-        return self._scrub_all([text])[0]
+    def find(self, texts: list[str]) -> dict[str, str]:
+        """The texts among ``texts`` that hold a secret, each mapped to its scrubbed form.
 
-    def scrub_many(self, texts: list[str]) -> list[str | None]:
-        """:meth:`scrub` of each of ``texts``, found together: far cheaper than one by one."""
-        results: list[str | None] = [None] * len(texts)
-        todo: list[int] = []
-        todo_texts: list[str] = []
-        seen = self._seen
-        minimum = self.min_length
-        for index, text in enumerate(texts):
-            if len(text) < minimum:
-                continue
-            if len(text) <= 256 and text in seen:
-                results[index] = seen[text]
+        Built for many texts of which few hold a secret (the strings of an event): the prefilters
+        run once over all of them joined, and each place one finds is mapped back to its text, so
+        that only those texts meet the shape's own expression.
+        """
+        clean = self._clean
+        new = list(set(texts).difference(clean))
+        found: dict[str, str] = {}
+        if not new:
+            return found
+        joined = _SEPARATOR.join(new)
+        if joined.count(_MARK) == len(new) - 1:
+            self._find_in(new, joined, found)
+        else:
+            # A NUL of a text's own would be taken for the end of a text: such texts go alone.
+            together = [text for text in new if _MARK not in text]
+            if together:
+                self._find_in(together, _SEPARATOR.join(together), found)
+            for text in new:
+                if _MARK in text:
+                    self._find_in([text], text, found)
+        # Only texts known to be clean ever enter the set: another thread may be reading it.
+        fresh = set(new)
+        if found:
+            fresh.difference_update(found)
+        if max(map(len, new)) > _CLEAN_LONGEST:
+            fresh.difference_update([text for text in new if len(text) > _CLEAN_LONGEST])
+        if len(clean) + len(fresh) > _CLEAN_MAX:
+            clean.clear()
+        clean.update(fresh)
+        return found
+
+    def _find_in(self, texts: list[str], joined: str, found: dict[str, str]) -> None:
+        """Add to ``found`` those of ``texts`` that hold a secret; ``joined`` is the one text, or
+        all of them joined, none with a NUL of its own."""
+        views: dict[str, Any] = {"text": joined}
+        alone = len(texts) == 1
+        candidates: dict[int, list[str]] = {}
+        for name, source, find in self._prefilters:
+            view = views.get(source)
+            if view is None:
+                view = views[source] = _view(source, joined)
+            if alone:
+                hit = [0] if find(view, 0) >= 0 else []
             else:
-                todo.append(index)
-                todo_texts.append(text)
-        if todo_texts:
-            found = self._scrub_all(todo_texts)
-            if len(seen) >= 4096:
-                seen.clear()
-            for index, text, result in zip(todo, todo_texts, found):
-                results[index] = result
-                if len(text) <= 256:
-                    seen[text] = result
-        return results
-
-    def _scrub_all(self, texts: list[str]) -> list[str | None]:
-        """The work of :meth:`scrub_many`, without the cache.
-
-        Each shape is first looked for in all the texts joined together, with C-speed tests
-        (literals with ``in``, digits, runs of base64 characters); only when that finds a
-        candidate are the texts that hold one given to the shape's regular expression. The
-        separator breaks every shape, so no candidate in one text is hidden by its neighbour.
-        """
-        joined = _SEPARATOR.join(texts)
-        joined_lower: str | None = None
-        lowered: list[str] | None = None
-        current = list(texts)
-        for name, literals, regex, replace in self._checks:
-            if literals is not None:
-                if name in _LOWER_CASED:
-                    if joined_lower is None:
-                        joined_lower = joined.lower()
-                    if not any(literal in joined_lower for literal in literals):
-                        continue
-                    if lowered is None:
-                        lowered = [text.lower() for text in texts]
-                    hits = [i for i, low in enumerate(lowered) if any(lit in low for lit in literals)]
-                else:
-                    present = [literal for literal in literals if literal in joined]
-                    if not present:
-                        continue
-                    hits = [i for i, text in enumerate(texts) if any(lit in text for lit in present)]
-            elif name == "card":
-                if not _may_hold_card(joined):
-                    continue
-                hits = [i for i, text in enumerate(texts) if _may_hold_card(text)]
-            elif name == "aws_secret_key":
-                if not _has_base64_run(joined):
-                    continue
-                hits = [i for i, text in enumerate(texts) if len(text) >= 40 and _has_base64_run(text)]
-            else:
-                hits = list(range(len(texts)))
-            for i in hits:
-                current[i] = regex.sub(replace, current[i])
-        return [None if new == old else new for new, old in zip(current, texts)]
-
-    def scrub_fields(self, event: dict[str, Any]) -> None:
-        """Replace secrets in the text fields of a serialized event outside its databags: the
-        message, the log entry, exception values and breadcrumb messages. (The serializer scans
-        the databags, extras, contexts, user, tags, request data, breadcrumb data and frame
-        variables, as it walks them.) Each replacement is marked in the event's ``_meta``.
-        """
-
-        def note(path: tuple[str, ...]) -> None:
-            meta_at(event, path).setdefault("rem", []).append(["@secret", "s"])
-
-        if "message" in event:
-            event["message"] = self.scrub_tree(event["message"], note, ("message",))
-        logentry = event.get("logentry")
-        if isinstance(logentry, dict):
-            for key in ("message", "formatted", "params"):
-                if key in logentry:
-                    logentry[key] = self.scrub_tree(logentry[key], note, ("logentry", key))
-        crumbs = event.get("breadcrumbs")
-        for index, crumb in enumerate((crumbs or {}).get("values") or () if isinstance(crumbs, dict) else ()):
-            if isinstance(crumb, dict) and isinstance(crumb.get("message"), str):
-                path = ("breadcrumbs", "values", str(index), "message")
-                crumb["message"] = self.scrub_tree(crumb["message"], note, path)
-        for area in ("exception", "threads"):
-            values = event.get(area, {}).get("values") if isinstance(event.get(area), dict) else None
-            for index, value in enumerate(values or ()):
-                if isinstance(value, dict) and isinstance(value.get("value"), str):
-                    value["value"] = self.scrub_tree(
-                        value["value"], note, (area, "values", str(index), "value")
-                    )
-
-    def scrub_tree(self, node: Any, on_change: Any = None, path: tuple[str, ...] = ()) -> Any:
-        """A copy-free walk of JSON-like data: strings with secrets are replaced in place.
-
-        ``on_change(path)`` is told where each replacement happened. Runs on every event, so the
-        walk checks exact types and builds a path only when something is replaced.
-        """
-        kind = type(node)
-        if kind is str:
-            replaced = self.scrub(node)
-            if replaced is None:
-                return node
-            if on_change is not None:
-                on_change(path)
-            return replaced
-        if kind is dict:
-            for key, value in node.items():
-                value_kind = type(value)
-                if value_kind is str:
-                    if len(value) >= self.min_length:
-                        replaced = self.scrub(value)
-                        if replaced is not None:
-                            node[key] = replaced
-                            if on_change is not None:
-                                on_change((*path, str(key)))
-                elif (value_kind is dict or value_kind is list) and key != "_meta":
-                    self.scrub_tree(value, on_change, (*path, str(key)))
-        elif kind is list:
-            for index, value in enumerate(node):
-                value_kind = type(value)
-                if value_kind is str or value_kind is dict or value_kind is list:
-                    node[index] = self.scrub_tree(value, on_change, (*path, str(index)))
-        return node
+                hit = _texts_hit(find, view, _MARK if source in _TEXT_VIEWS else b"\x00")
+            for index in hit:
+                candidates.setdefault(index, []).append(name)
+        if self._everywhere:
+            for index in range(len(texts)):
+                candidates.setdefault(index, []).extend(self._everywhere)
+        shapes = self._shapes
+        for index, names in candidates.items():
+            text = current = texts[index]
+            for name in names:
+                regex, replace = shapes[name]
+                current = regex.sub(replace, current)
+            if current != text:
+                found[text] = current

@@ -81,8 +81,9 @@ def serialize_event(
     anything else is tried; when it returns ``None`` (or fails) the value is serialized as usual.
     The program's code run on the way (``__repr__``, ``custom_repr``, a mapping's ``items``)
     shares one time budget (see ``_usercode``), so that no object can stall the capture.
-    With ``secrets``, strings in databags are scanned for secrets on the way (the other places
-    secrets land are the finder's ``scrub_fields``).
+    With ``secrets``, the strings in databags, messages, log entries, exception values and
+    breadcrumb messages are searched for secrets, all together once the walk is done (see
+    ``_Walker.replace_secrets``); each one replaced gets a ``_meta`` note.
     """
     try:
         limit = _NO_LIMIT if max_value_length is None else max(int(max_value_length), 3)
@@ -107,7 +108,8 @@ class _Shape:
     """How to walk a mapping the SDK builds: a rule per known key, ``other`` for the rest.
 
     A rule is ``None`` (generic, strings shortened), ``_KEEP`` (generic, strings kept whole),
-    ``_BAG`` (a databag starts here), a nested ``_Shape``, or an ``_Each`` for a list of them.
+    ``_BAG`` (a databag starts here), ``_SCAN`` (generic, strings searched for secrets), a nested
+    ``_Shape``, or an ``_Each`` for a list of them.
     """
 
     __slots__ = ("rules", "other")
@@ -128,6 +130,9 @@ class _Each:
 
 _KEEP = "keep"
 _BAG = "bag"
+# Text a person wrote or a program formatted outside the databags (messages, exception values):
+# walked as usual, with its strings searched for secrets.
+_SCAN = "scan"
 
 _FRAME = _Shape(
     {
@@ -142,9 +147,11 @@ _FRAME = _Shape(
     }
 )
 _STACKTRACE = _Shape({"frames": _Each(_FRAME)})
-_EXCEPTION = _Shape({"type": _KEEP, "module": _KEEP, "mechanism": _KEEP, "stacktrace": _STACKTRACE})
+_EXCEPTION = _Shape(
+    {"type": _KEEP, "value": _SCAN, "module": _KEEP, "mechanism": _KEEP, "stacktrace": _STACKTRACE}
+)
 _THREAD = _Shape({"stacktrace": _STACKTRACE})
-_CRUMB = _Shape({"timestamp": _KEEP, "type": _KEEP, "level": _KEEP, "data": _BAG})
+_CRUMB = _Shape({"timestamp": _KEEP, "type": _KEEP, "level": _KEEP, "message": _SCAN, "data": _BAG})
 _BAG_VALUES = _Shape({}, other=_BAG)
 _EVENT = _Shape(
     {
@@ -163,6 +170,8 @@ _EVENT = _Shape(
         "server_name": _KEEP,
         "sdk": _KEEP,
         "_meta": _KEEP,
+        "message": _SCAN,
+        "logentry": _Shape({"message": _SCAN, "formatted": _SCAN, "params": _SCAN}),
         "exception": _Shape({"values": _Each(_EXCEPTION)}),
         "threads": _Shape({"values": _Each(_THREAD)}),
         "breadcrumbs": _Shape({"values": _Each(_CRUMB)}),
@@ -175,6 +184,17 @@ _EVENT = _Shape(
     # A field Sentry does not know is the program's data, moved into extra (see _conform).
     other=_BAG,
 )
+
+
+def _strings_in(value: Any) -> list[str]:
+    """The strings in serialized ``value``, wherever they stand."""
+    if type(value) is str:
+        return [value]
+    if type(value) is dict:
+        return [text for item in value.values() for text in _strings_in(item)]
+    if type(value) is list:
+        return [text for item in value for text in _strings_in(item)]
+    return []
 
 
 class _Walker:
@@ -212,8 +232,8 @@ class _Walker:
         self.secrets = secrets
         # Strings in databags at least this long are scanned for secrets (none without a finder).
         self.scan_min = secrets.min_length if secrets is not None else _NO_LIMIT
-        # Databag strings still to be searched for secrets, with the paths they were sent under.
-        self.pending: list[tuple[tuple[str, ...], str]] = []
+        # Databag strings still to be searched for secrets, all together after the walk.
+        self.pending: list[str] = []
         self.path: list[str] = []
         self.active: set[int] = set()
         self.notes: dict[str, Any] | None = None
@@ -245,7 +265,7 @@ class _Walker:
         if bag and len(value) >= self.scan_min:
             if len(value) <= limit:
                 # Searched with all the others at the end of the walk (see serialize_event).
-                self.pending.append((tuple(self.path), value))
+                self.pending.append(value)
                 return value
             replaced = self.secrets.scrub(value)  # type: ignore[union-attr]
             if replaced is not None:
@@ -258,26 +278,32 @@ class _Walker:
         return value
 
     def replace_secrets(self, out: dict[str, Any]) -> None:
-        """Search the pending databag strings for secrets together, and put each scrubbed string
-        in its place in ``out`` with a ``_meta`` note."""
-        pending = self.pending
-        found = self.secrets.scrub_many([text for _, text in pending])  # type: ignore[union-attr]
-        for (path, _), replaced in zip(pending, found):
-            if replaced is None:
-                continue
-            try:
-                node: Any = out
-                for part in path[:-1]:
-                    node = node[part] if type(node) is dict else node[int(part)]
-                if type(node) is dict:
-                    node[path[-1]] = replaced
-                else:
-                    node[int(path[-1])] = replaced
-            except (LookupError, ValueError, TypeError):
-                continue  # its container failed later in the walk and was replaced by a repr
-            self.path[:] = path
+        """Search the pending databag strings for secrets together; if any holds one, put its
+        scrubbed form wherever it stands in ``out``, each with a ``_meta`` note."""
+        found = self.secrets.find(self.pending)  # type: ignore[union-attr]
+        if found:
+            self.path.clear()
+            self._replace_in(out, found)
+            self.path.clear()
+
+    def _replace_in(self, node: Any, found: dict[str, str]) -> None:
+        path = self.path
+        pairs: Any = node.items() if type(node) is dict else enumerate(node)
+        changes = []
+        for key, value in pairs:
+            if type(value) is str:
+                replaced = found.get(value)
+                if replaced is not None:
+                    changes.append((key, replaced))
+            elif (type(value) is dict or type(value) is list) and key != "_meta":
+                path.append(str(key))
+                self._replace_in(value, found)
+                path.pop()
+        for key, replaced in changes:
+            node[key] = replaced
+            path.append(str(key))
             self.note_removal(["@secret", "s"])
-        self.path.clear()
+            path.pop()
 
     def note_removal(self, remark: list[Any]) -> None:
         """Add ``remark`` to the ``rem`` list of the current path's ``_meta`` entry."""
@@ -326,7 +352,9 @@ class _Walker:
         """Any value, in a databag if ``bag``, with ``depth`` more levels of containers allowed."""
         t = type(value)
         if t is str:
-            if value.isascii() and len(value) <= limit and not (bag and len(value) >= self.scan_min):
+            if value.isascii() and len(value) <= limit:
+                if bag and len(value) >= self.scan_min:
+                    self.pending.append(value)
                 return value
             return self.text(value, limit, bag)
         if t is dict:
@@ -388,6 +416,7 @@ class _Walker:
         path = self.path
         base = len(path)
         scan_min = self.scan_min
+        pending = self.pending
         out: dict[str, Any] = {}
         active.add(oid)
         try:
@@ -403,10 +432,12 @@ class _Walker:
                     k = self.key(k)
                 t = type(v)
                 if t is str:
-                    if len(v) > limit or not v.isascii() or (bag and len(v) >= scan_min):
+                    if len(v) > limit or not v.isascii():
                         path.append(k)
                         v = self.text(v, limit, bag)
                         path.pop()
+                    elif bag and len(v) >= scan_min:
+                        pending.append(v)
                 elif t is int:
                     if not _INT_MIN <= v < _INT_END:
                         path.append(k)
@@ -449,6 +480,7 @@ class _Walker:
         path = self.path
         base = len(path)
         scan_min = self.scan_min
+        pending = self.pending
         out: list[Any] = []
         append = out.append
         active.add(oid)
@@ -459,10 +491,12 @@ class _Walker:
             for v in items:
                 t = type(v)
                 if t is str:
-                    if len(v) > limit or not v.isascii() or (bag and len(v) >= scan_min):
+                    if len(v) > limit or not v.isascii():
                         path.append(str(len(out)))
                         v = self.text(v, limit, bag)
                         path.pop()
+                    elif bag and len(v) >= scan_min:
+                        pending.append(v)
                 elif t is int:
                     if not _INT_MIN <= v < _INT_END:
                         path.append(str(len(out)))
@@ -549,6 +583,14 @@ class _Walker:
                         v = self.mapping(v, None, 0, _BAG_DEPTH, True, limit)
                     else:
                         v = self.value(v, _BAG_DEPTH, True, limit)
+                elif rule is _SCAN:
+                    path.append(k)
+                    if t is str:
+                        v = self.text(v, limit, True)
+                    else:
+                        v = self.value(v, depth, False, limit)
+                        if self.secrets is not None:
+                            self.pending.extend(_strings_in(v))
                 elif type(rule) is _Shape:
                     path.append(k)
                     v = self.shaped(v, rule, depth)

@@ -272,8 +272,6 @@ class Client:
             custom_repr=options["custom_repr"],
             secrets=self._secrets,
         )
-        if self._secrets is not None:
-            self._secrets.scrub_fields(event)
 
         before_send = options["before_send"]
         if before_send is not None:
