@@ -91,7 +91,7 @@ def serialize_event(
         out = walker.shaped(event, _EVENT, _MAX_DEPTH)
         if type(out) is not dict:
             return {}
-        if walker.pending:
+        if walker.pending or walker.kept:
             walker.replace_secrets(out)
         conform(out)
         notes = walker.notes
@@ -109,14 +109,17 @@ class _Shape:
 
     A rule is ``None`` (generic, strings shortened), ``_KEEP`` (generic, strings kept whole),
     ``_BAG`` (a databag starts here), ``_SCAN`` (generic, strings searched for secrets), a nested
-    ``_Shape``, or an ``_Each`` for a list of them.
+    ``_Shape``, or an ``_Each`` for a list of them. ``kept`` marks data the scope keeps from one
+    event to the next (breadcrumbs, extras, contexts, tags): the secret finder remembers which of
+    its strings it found clean, where remembering the others would only cost time.
     """
 
-    __slots__ = ("rules", "other")
+    __slots__ = ("rules", "other", "kept")
 
-    def __init__(self, rules: dict[str, _Rule], other: _Rule = None) -> None:
+    def __init__(self, rules: dict[str, _Rule], other: _Rule = None, kept: bool = False) -> None:
         self.rules = rules
         self.other = other
+        self.kept = kept
 
 
 class _Each:
@@ -151,8 +154,10 @@ _EXCEPTION = _Shape(
     {"type": _KEEP, "value": _SCAN, "module": _KEEP, "mechanism": _KEEP, "stacktrace": _STACKTRACE}
 )
 _THREAD = _Shape({"stacktrace": _STACKTRACE})
-_CRUMB = _Shape({"timestamp": _KEEP, "type": _KEEP, "level": _KEEP, "message": _SCAN, "data": _BAG})
-_BAG_VALUES = _Shape({}, other=_BAG)
+_CRUMB = _Shape(
+    {"timestamp": _KEEP, "type": _KEEP, "level": _KEEP, "message": _SCAN, "data": _BAG}, kept=True
+)
+_BAG_VALUES = _Shape({}, other=_BAG, kept=True)
 _EVENT = _Shape(
     {
         # The fields Sentry knows that have no rule below are walked as they are, without
@@ -220,6 +225,8 @@ class _Walker:
         "secrets",
         "scan_min",
         "pending",
+        "fresh",
+        "kept",
     )
 
     def __init__(
@@ -234,6 +241,9 @@ class _Walker:
         self.scan_min = secrets.min_length if secrets is not None else _NO_LIMIT
         # Databag strings still to be searched for secrets, all together after the walk.
         self.pending: list[str] = []
+        # Where ``pending`` points: strings new with this event, and those the scope kept.
+        self.fresh = self.pending
+        self.kept: list[str] = []
         self.path: list[str] = []
         self.active: set[int] = set()
         self.notes: dict[str, Any] | None = None
@@ -280,7 +290,7 @@ class _Walker:
     def replace_secrets(self, out: dict[str, Any]) -> None:
         """Search the pending databag strings for secrets together; if any holds one, put its
         scrubbed form wherever it stands in ``out``, each with a ``_meta`` note."""
-        found = self.secrets.find(self.pending)  # type: ignore[union-attr]
+        found = self.secrets.find(self.fresh, self.kept)  # type: ignore[union-attr]
         if found:
             self.path.clear()
             self._replace_in(out, found)
@@ -557,6 +567,8 @@ class _Walker:
         depth -= 1
         out: dict[str, Any] = {}
         active.add(oid)
+        if shape.kept:
+            self.pending = self.kept
         try:
             for k, v in items:
                 if type(k) is not str or not k.isascii():
@@ -605,6 +617,8 @@ class _Walker:
             return self.fallback(value, limit)
         finally:
             active.discard(oid)
+            if shape.kept:
+                self.pending = self.fresh
 
     def each(self, value: Any, shape: _Shape, depth: int) -> Any:
         """A list of the event skeleton, each item walked with ``shape``."""
