@@ -198,3 +198,49 @@ def test_a_bad_pattern_fails_at_init() -> None:
     """An invalid regular expression is a configuration error, named as such."""
     with pytest.raises(ValueError, match="scrub_secrets"):
         sentry_sdk.init(scrub_secrets=["(unclosed"])
+
+
+def test_an_events_texts_searched_together_give_what_each_searched_alone_gives() -> None:
+    """An event's strings are searched in one pass over all of them: every secret is still
+    found, in the text that holds it, and no ordinary text next to one is touched."""
+    finder = SecretFinder()
+    mixed = [text for _, text in SECRETS] + list(ORDINARY)
+    _rng.shuffle(mixed)
+    expected = {text: finder.scrub(text) for text in mixed if finder.scrub(text) is not None}
+    assert len(SECRETS) == len(expected)
+    assert expected == SecretFinder().find(mixed)
+
+
+def test_a_text_holding_a_nul_of_its_own_does_not_hide_its_neighbours_secrets() -> None:
+    """Texts are told apart by a NUL between them when searched together; one that holds a
+    NUL itself is searched on its own, so every secret is still placed in its own text."""
+    token = "ghp_" + "Zx9" * 12
+    texts = [
+        "plain\x00text with a NUL in it",
+        f"token {token}",
+        f"nul\x00 and {token}",
+        "ordinary words here",
+    ]
+    found = SecretFinder().find(texts)
+    assert {f"token {token}": "token [Filtered]", f"nul\x00 and {token}": "nul\x00 and [Filtered]"} == found
+
+
+def test_a_breadcrumb_with_a_secret_is_scrubbed_in_every_event_that_carries_it() -> None:
+    """Breadcrumbs come again in every later event; the finder remembers the clean ones, and
+    never a secret, so the tenth event is scrubbed like the first."""
+    token = "xoxb-" + "1234567890-" * 2 + "AbCdEfGhIjKlMnOpQrStUvWx"
+    transport = _init()
+    sentry_sdk.add_breadcrumb(
+        message="a clean breadcrumb message here", data={"url": "https://example.com/a/b/c"}
+    )
+    sentry_sdk.add_breadcrumb(message=f"posted to Slack with {token}", data={"detail": f"t={token}"})
+    for index in range(10):
+        sentry_sdk.capture_message(f"event number {index} of ten")
+    assert 10 == len(transport.events)
+    assert token not in repr(transport.events)
+    for event in transport.events:
+        crumbs = event["breadcrumbs"]["values"]
+        assert "a clean breadcrumb message here" == crumbs[0]["message"]
+        assert "posted to Slack with [Filtered]" == crumbs[1]["message"]
+        assert "t=[Filtered]" == crumbs[1]["data"]["detail"]
+        assert ["@secret", "s"] in event["_meta"]["breadcrumbs"]["values"]["1"]["message"][""]["rem"]
