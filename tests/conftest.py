@@ -33,6 +33,24 @@ settings.register_profile(
 )
 settings.load_profile("ci")
 
+# Figures a test measured (the secret corpora's catch and pass rates), printed at the end of the
+# run so that CI's output shows them.
+_FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report_figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``report_figure(line)`` shows ``line`` in the "measured figures" section of the summary."""
+    return request.config.stash.setdefault(_FIGURES, []).append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    figures = config.stash.get(_FIGURES, [])
+    if figures:
+        terminalreporter.section("measured figures")
+        for line in figures:
+            terminalreporter.write_line(line)
+
 
 @pytest.fixture(autouse=True)
 def sdk_errors_fail_tests(request: pytest.FixtureRequest) -> Iterator[list[BaseException]]:
