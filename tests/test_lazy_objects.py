@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +77,35 @@ def test_a_queryset_in_a_local_variable_is_described_not_evaluated(lazy_classes:
         "rows": "<ScalarResult (lazy, not evaluated)>",
     } == {k: frame_vars[k] for k in ("users", "active", "query", "rows")}
     assert "<QuerySet (lazy, not evaluated)>" == transport.events[1]["extra"]["queryset"]
+
+
+def test_generators_files_and_sockets_in_locals_are_described_without_being_read(tmp_path: Path) -> None:
+    """A generator keeps its next item, a file and a file-like buffer keep their position, and a
+    socket keeps its unread data: capturing describes them, it never reads from them."""
+    transport = CapturingTransport()
+    sentry_sdk.init(transport=transport, default_integrations=False)
+    path = tmp_path / "orders.csv"
+    path.write_text("id,total\n1,9.99\n")
+    left, right = socket.socketpair()
+    try:
+        right.sendall(b"unread bytes")
+        with path.open() as handle:
+            rows = (line for line in ["first", "second"])
+            buffer = io.StringIO("buffered text")
+            try:
+                raise RuntimeError("failed while holding them")
+            except RuntimeError:
+                sentry_sdk.capture_exception()
+            assert "first" == next(rows)
+            assert 0 == handle.tell() and 0 == buffer.tell()
+            assert "id,total\n" == handle.readline()
+        left.settimeout(5)
+        assert b"unread bytes" == left.recv(100)
+    finally:
+        left.close()
+        right.close()
+    frame_vars = transport.events[0]["exception"]["values"][0]["stacktrace"]["frames"][-1]["vars"]
+    assert frame_vars["rows"].startswith("<generator object")
+    assert "orders.csv" in frame_vars["handle"]
+    assert frame_vars["buffer"].startswith("<_io.StringIO object")
+    assert "socket" in frame_vars["left"]
