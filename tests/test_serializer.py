@@ -619,3 +619,19 @@ def test_importing_the_serializer_loads_no_other_module(
         ]
     )
     assert (expected, "") == (result.stdout.strip(), result.stderr)
+
+
+def test_a_bug_in_the_serializer_is_reported_not_hidden(
+    monkeypatch: pytest.MonkeyPatch, sdk_errors_fail_tests: list[BaseException]
+) -> None:
+    """Should the walk itself fail, the capture still does not raise, and the failure reaches the
+    SDK's internal error report (the ``sentry_sdk.errors`` log) rather than passing in silence."""
+    from sentry_sdk import _serializer
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("a bug in the walk")
+
+    monkeypatch.setattr(_serializer._Walker, "shaped", broken)
+    assert {} == serialize_event({"message": "hello"})
+    assert ["a bug in the walk"] == [str(error) for error in sdk_errors_fail_tests]
+    sdk_errors_fail_tests.clear()
