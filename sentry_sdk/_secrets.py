@@ -241,9 +241,8 @@ class SecretFinder:
         """
         clean = self._clean
         todo = set(texts)
-        if kept:
-            recurring = set(kept).difference(clean)
-            todo.update(recurring)
+        recurring = set(kept).difference(clean) if kept else set()
+        todo.update(recurring)
         new = list(todo)
         found: dict[str, str] = {}
         if not new:
@@ -251,14 +250,13 @@ class SecretFinder:
         joined = _SEPARATOR.join(new)
         if not self._find_in(new, joined, found):
             # A NUL of a text's own would be taken for the end of a text: such texts go alone.
-            found.clear()
             together = [text for text in new if _MARK not in text]
             if together:
                 self._find_in(together, _SEPARATOR.join(together), found)
             for text in new:
                 if _MARK in text:
                     self._find_in([text], text, found)
-        if kept and recurring:
+        if recurring:
             remember = [text for text in recurring if len(text) <= _CLEAN_LONGEST and text not in found]
             size = self._clean_size + sum(map(len, remember))
             if size > _CLEAN_BUDGET:

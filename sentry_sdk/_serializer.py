@@ -13,8 +13,8 @@ except the SDK's own protocol fields (ids, timestamps, levels, the ``sdk`` block
 and mechanisms, frame locations, breadcrumb types), which a cut would corrupt.
 
 An event is a fixed skeleton built by the SDK around user data, so the skeleton is walked by
-shape (``_EVENT`` below) and only the parts it does not know go through the generic walker. Paths
-for ``_meta`` notes live in one list that grows and shrinks with the walk.
+shape (``EVENT`` in ``_skeleton``) and only the parts it does not know go through the generic
+walker. Paths for ``_meta`` notes live in one list that grows and shrinks with the walk.
 """
 
 from __future__ import annotations
@@ -23,11 +23,16 @@ import sys
 from collections.abc import Mapping
 from itertools import islice
 
-from ._conform import EVENT_KEYS, conform
+from ._conform import conform
 from ._describe import MAX_REPR as _MAX_REPR
 from ._describe import repr_within as _repr_within
 from ._describe import safe_repr
 from ._log import report_internal_error
+from ._skeleton import BAG as _BAG
+from ._skeleton import EVENT as _EVENT
+from ._skeleton import KEEP as _KEEP
+from ._skeleton import SCAN as _SCAN
+from ._skeleton import Shape as _Shape
 from ._usercode import TimeBudget
 from ._values import BASES as _BASES
 from ._values import UNSEEN as _UNSEEN
@@ -44,11 +49,10 @@ from ._values import utf8 as _utf8
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, Union
+    from typing import Any
 
     from ._secrets import SecretFinder
 
-    _Rule = Union[str, "_Shape", "_Each", None]
 
 __all__ = ["safe_repr", "serialize_event"]
 
@@ -105,93 +109,6 @@ def serialize_event(
         # the bug is logged (and fails the SDK's own tests) instead of passing in silence.
         report_internal_error()
         return {}
-
-
-class _Shape:
-    """How to walk a mapping the SDK builds: a rule per known key, ``other`` for the rest.
-
-    A rule is ``None`` (generic, strings shortened), ``_KEEP`` (generic, strings kept whole),
-    ``_BAG`` (a databag starts here), ``_SCAN`` (generic, strings searched for secrets), a nested
-    ``_Shape``, or an ``_Each`` for a list of them. ``kept`` marks data the scope keeps from one
-    event to the next (breadcrumbs, extras, contexts, tags): the secret finder remembers which of
-    its strings it found clean, where remembering the others would only cost time.
-    """
-
-    __slots__ = ("rules", "other", "kept")
-
-    def __init__(self, rules: dict[str, _Rule], other: _Rule = None, kept: bool = False) -> None:
-        self.rules = rules
-        self.other = other
-        self.kept = kept
-
-
-class _Each:
-    """A list whose items are all walked with ``shape``."""
-
-    __slots__ = ("shape",)
-
-    def __init__(self, shape: _Shape) -> None:
-        self.shape = shape
-
-
-_KEEP = "keep"
-_BAG = "bag"
-# Text a person wrote or a program formatted outside the databags (messages, exception values):
-# walked as usual, with its strings searched for secrets.
-_SCAN = "scan"
-
-_FRAME = _Shape(
-    {
-        "filename": _KEEP,
-        "abs_path": _KEEP,
-        "module": _KEEP,
-        "function": _KEEP,
-        "lineno": _KEEP,
-        "colno": _KEEP,
-        "in_app": _KEEP,
-        "vars": _BAG,
-    }
-)
-_STACKTRACE = _Shape({"frames": _Each(_FRAME)})
-_EXCEPTION = _Shape(
-    {"type": _KEEP, "value": _SCAN, "module": _KEEP, "mechanism": _KEEP, "stacktrace": _STACKTRACE}
-)
-_THREAD = _Shape({"stacktrace": _STACKTRACE})
-_CRUMB = _Shape(
-    {"timestamp": _KEEP, "type": _KEEP, "level": _KEEP, "message": _SCAN, "data": _BAG}, kept=True
-)
-_BAG_VALUES = _Shape({}, other=_BAG, kept=True)
-_EVENT = _Shape(
-    {
-        # The fields Sentry knows that have no rule below are walked as they are, without
-        # databag limits.
-        **dict.fromkeys(EVENT_KEYS),
-        "event_id": _KEEP,
-        "timestamp": _KEEP,
-        "start_timestamp": _KEEP,
-        "level": _KEEP,
-        "platform": _KEEP,
-        "type": _KEEP,
-        "release": _KEEP,
-        "dist": _KEEP,
-        "environment": _KEEP,
-        "server_name": _KEEP,
-        "sdk": _KEEP,
-        "_meta": _KEEP,
-        "message": _SCAN,
-        "logentry": _Shape({"message": _SCAN, "formatted": _SCAN, "params": _SCAN}),
-        "exception": _Shape({"values": _Each(_EXCEPTION)}),
-        "threads": _Shape({"values": _Each(_THREAD)}),
-        "breadcrumbs": _Shape({"values": _Each(_CRUMB)}),
-        "extra": _BAG_VALUES,
-        "contexts": _BAG_VALUES,
-        "tags": _BAG_VALUES,
-        "user": _BAG,
-        "request": _Shape({"data": _BAG, "cookies": _BAG, "headers": _BAG}),
-    },
-    # A field Sentry does not know is the program's data, moved into extra (see _conform).
-    other=_BAG,
-)
 
 
 def _strings_in(value: Any) -> list[str]:
@@ -570,6 +487,7 @@ class _Walker:
         depth -= 1
         out: dict[str, Any] = {}
         active.add(oid)
+        outer_pending = self.pending
         if shape.kept:
             self.pending = self.kept
         try:
@@ -605,7 +523,7 @@ class _Walker:
                     else:
                         v = self.value(v, depth, False, limit)
                         if self.secrets is not None:
-                            self.pending.extend(_strings_in(v))
+                            self.pending.extend(text for text in _strings_in(v) if len(text) >= self.scan_min)
                 elif type(rule) is _Shape:
                     path.append(k)
                     v = self.shaped(v, rule, depth)
@@ -620,8 +538,7 @@ class _Walker:
             return self.fallback(value, limit)
         finally:
             active.discard(oid)
-            if shape.kept:
-                self.pending = self.fresh
+            self.pending = outer_pending
 
     def each(self, value: Any, shape: _Shape, depth: int) -> Any:
         """A list of the event skeleton, each item walked with ``shape``."""
