@@ -97,7 +97,7 @@ class Client:
         from .integrations import setup_integrations
 
         self.integrations: dict[str, Integration] = setup_integrations(self.options)
-        self._sdk_info = {
+        self._sdk_info: dict[str, Any] = {
             "name": SDK_NAME,
             "version": VERSION,
             "packages": [{"name": SDK_PACKAGE, "version": VERSION}],
@@ -257,6 +257,9 @@ class Client:
             if key not in event and options[key] is not None:
                 event[key] = options[key]
         event.setdefault("platform", "python")
+        if len(self._sdk_info["integrations"]) != len(self.integrations):
+            # An auto-enabling integration was set up since (its framework was imported later).
+            self._sdk_info = {**self._sdk_info, "integrations": sorted(self.integrations)}
         event.setdefault("sdk", self._sdk_info)
         contexts = event.get("contexts")
         if contexts is None:

@@ -3,21 +3,28 @@
 An integration has an ``identifier``, patches what it needs once per process in ``setup_once``
 (raising :class:`DidNotEnable` when it cannot work here), and on every call checks whether the
 current client has it enabled, so patches stay harmless when it is not.
+
+This registry is imported by the client, and integrations import the public API: integrations
+are therefore loaded here by name, never imported by this module, so imports run one way.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterable, Mapping
 
 from .._log import logger
+from ._on_import import patch_when_imported
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
 
-__all__ = ["DidNotEnable", "Integration", "capture_unhandled", "setup_integrations"]
+__all__ = ["DidNotEnable", "Integration", "setup_integrations"]
 
 
 class DidNotEnable(Exception):  # noqa: N818 - the name sentry-sdk users catch
@@ -38,55 +45,40 @@ class Integration:
         return f"<{type(self).__name__}>"
 
 
-def capture_unhandled(integration: type[Integration], exc: BaseException, mechanism: str) -> None:
-    """Send ``exc`` as an unhandled error of ``mechanism``, if the current client enables ``integration``.
+_DEFAULT = (
+    "logging.LoggingIntegration",
+    "excepthook.ExcepthookIntegration",
+    "dedupe.DedupeIntegration",
+    "atexit.AtexitIntegration",
+    "threading.ThreadingIntegration",
+    "stdlib.StdlibIntegration",
+    "argv.ArgvIntegration",
+    "modules.ModulesIntegration",
+)
 
-    For patched code that then re-raises: it never raises itself.
-    """
-    from .._exceptions import event_from_exception
-    from .._log import report_internal_error
-    from ..hub import Hub
-
-    try:
-        hub = Hub.current
-        client = hub.client
-        if client is None or client.get_integration(integration) is None:
-            return
-        event, hint = event_from_exception(
-            (type(exc), exc, exc.__traceback__),
-            options=client.options,
-            mechanism={"type": mechanism, "handled": False},
-        )
-        event["level"] = "error"
-        hub.capture_event(event, hint)
-    except Exception:
-        report_internal_error()
-
+# Frameworks whose integration is set up without being listed: (the module whose import means the
+# program uses the framework, the integration). The framework is never imported from here: if the
+# program has not imported it at ``init``, the integration is set up when it does.
+_AUTO_ENABLING = (
+    ("flask", "flask.FlaskIntegration"),
+    ("django", "django.DjangoIntegration"),
+    ("celery", "celery.CeleryIntegration"),
+    ("starlette", "starlette.StarletteIntegration"),
+    ("fastapi", "fastapi.FastApiIntegration"),
+)
 
 # Identifiers whose setup_once already ran in this process.
 _installed: set[str] = set()
+# Auto-enabling integrations waiting for their framework's import: identifier -> (the integration,
+# the enabled-integrations dict of the latest client that wants it).
+_waiting: dict[str, tuple[Integration, dict[str, Integration]]] = {}
 
 
-def _default_integrations() -> list[Integration]:
-    from .argv import ArgvIntegration
-    from .atexit import AtexitIntegration
-    from .dedupe import DedupeIntegration
-    from .excepthook import ExcepthookIntegration
-    from .logging import LoggingIntegration
-    from .modules import ModulesIntegration
-    from .stdlib import StdlibIntegration
-    from .threading import ThreadingIntegration
-
-    return [
-        LoggingIntegration(),
-        ExcepthookIntegration(),
-        DedupeIntegration(),
-        AtexitIntegration(),
-        ThreadingIntegration(),
-        StdlibIntegration(),
-        ArgvIntegration(),
-        ModulesIntegration(),
-    ]
+def _load(path: str) -> Integration:
+    module_name, _, class_name = path.rpartition(".")
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    integration: Integration = getattr(module, class_name)()
+    return integration
 
 
 def _identifiers(items: Iterable[Any] | None) -> set[str]:
@@ -100,36 +92,73 @@ def _identifiers(items: Iterable[Any] | None) -> set[str]:
     return rv
 
 
+def _setup(integration: Integration, explicit: bool) -> bool:
+    """Run ``setup_once`` unless done; whether the integration is usable. Raises if ``explicit``."""
+    identifier = integration.identifier
+    if identifier in _installed:
+        return True
+    try:
+        type(integration).setup_once()
+    except DidNotEnable as exc:
+        if explicit:
+            raise
+        logger.debug("integration %s not enabled: %s", identifier, exc)
+        return False
+    _installed.add(identifier)
+    return True
+
+
 def setup_integrations(options: Mapping[str, Any]) -> dict[str, Integration]:
     """Set up the user's integrations plus the defaults; returns them by identifier.
 
-    An integration the user listed that cannot be enabled raises at ``init``; a default one that
-    cannot is skipped (logged in debug mode).
+    An integration the user listed that cannot be enabled raises at ``init``; a default or
+    auto-enabling one that cannot is skipped (logged in debug mode). An auto-enabling integration
+    whose framework is not imported yet is added to the returned dict when it is.
     """
     user: list[Any] = list(options.get("integrations") or ())
     for item in user:
         if not isinstance(item, Integration):
             raise TypeError(f"sentry_sdk option 'integrations' must hold Integration instances, got {item!r}")
+    listed = {integration.identifier for integration in user}
+    disabled = _identifiers(options.get("disabled_integrations"))
     wanted: dict[str, tuple[Integration, bool]] = {}
     if options.get("default_integrations", True):
-        for integration in _default_integrations():
+        for path in _DEFAULT:
+            integration = _load(path)
             wanted[integration.identifier] = (integration, False)
     for integration in user:
         wanted[integration.identifier] = (integration, True)
-    disabled = _identifiers(options.get("disabled_integrations"))
 
     enabled: dict[str, Integration] = {}
     for identifier, (integration, explicit) in wanted.items():
-        if identifier in disabled:
-            continue
-        if identifier not in _installed:
-            try:
-                type(integration).setup_once()
-            except DidNotEnable as exc:
-                if explicit:
-                    raise
-                logger.debug("integration %s not enabled: %s", identifier, exc)
+        if identifier not in disabled and _setup(integration, explicit):
+            enabled[identifier] = integration
+
+    if options.get("default_integrations", True) and options.get("auto_enabling_integrations", True):
+        for trigger, path in _AUTO_ENABLING:
+            identifier = path.partition(".")[0]
+            if identifier in listed or identifier in disabled:
                 continue
-            _installed.add(identifier)
-        enabled[identifier] = integration
+            try:
+                integration = _load(path)
+            except ImportError as exc:
+                logger.debug("integration %s not loaded: %s", identifier, exc)
+                continue
+            if trigger in sys.modules:
+                if _setup(integration, False):
+                    enabled[identifier] = integration
+                continue
+            first = identifier not in _waiting
+            _waiting[identifier] = (integration, enabled)
+            if first:
+                patch_when_imported(trigger, _setup_waiting(identifier))
     return enabled
+
+
+def _setup_waiting(identifier: str) -> Any:
+    def on_import(module: ModuleType) -> None:
+        integration, enabled = _waiting.pop(identifier)
+        if _setup(integration, False):
+            enabled[identifier] = integration
+
+    return on_import

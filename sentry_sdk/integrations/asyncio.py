@@ -27,7 +27,8 @@ from collections.abc import Coroutine
 
 from .._log import report_internal_error
 from ..hub import Hub
-from . import Integration, capture_unhandled
+from . import Integration
+from ._capture import capture_unhandled
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
