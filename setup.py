@@ -20,7 +20,24 @@ setup(
     python_requires=">=3.9",
     install_requires=["urllib3>=1.26.11", "certifi"],
     extras_require={
-        "test": ["pytest>=7.4", "mypy>=1.8", "ruff>=0.4", "sentry-relay>=0.9", "hypothesis>=6.80"],
+        "test": [
+            "pytest>=7.4",
+            "mypy>=1.8",
+            "ruff>=0.4",
+            "sentry-relay>=0.9",
+            "hypothesis>=6.80",
+            # The frameworks the web and task-queue integrations are tested on, for real.
+            "flask>=2.0",
+            "flask-login>=0.6",
+            "django>=4.2",
+            "celery>=5.3",
+            "redis>=4.5",
+            "starlette>=0.36",
+            "fastapi>=0.110",
+            "python-multipart>=0.0.9",
+            "httpx>=0.24",
+            "uvicorn>=0.27",
+        ],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -40,6 +40,7 @@ class Scope:
         "_level",
         "_fingerprint",
         "_transaction",
+        "_transaction_source",
         "_user",
         "_tags",
         "_contexts",
@@ -64,6 +65,7 @@ class Scope:
         self._level: str | None = None
         self._fingerprint: list[str] | None = None
         self._transaction: str | None = None
+        self._transaction_source: str | None = None
         self._user: dict[str, Any] | None = None
         self._tags: dict[str, Any] = {}
         self._contexts: dict[str, dict[str, Any]] = {}
@@ -82,6 +84,7 @@ class Scope:
         rv._level = self._level
         rv._fingerprint = self._fingerprint
         rv._transaction = self._transaction
+        rv._transaction_source = self._transaction_source
         rv._user = self._user
         rv._tags = self._tags
         rv._contexts = self._contexts
@@ -144,10 +147,20 @@ class Scope:
     @transaction.setter
     def transaction(self, value: str | None) -> None:
         self._transaction = value
+        self._transaction_source = None
+
+    @property
+    def transaction_source(self) -> str | None:
+        """How the transaction name was found (``route``, ``url``, ``component``, ``task``, ``custom``...)."""
+        return self._transaction_source
 
     def set_transaction_name(self, name: str, source: str | None = None) -> None:
-        """Name what the program is doing (a route, a task); events get it as ``transaction``."""
+        """Name what the program is doing (a route, a task); events get it as ``transaction``.
+
+        ``source`` goes out as ``transaction_info.source``; a name set without one is ``custom``.
+        """
         self._transaction = name
+        self._transaction_source = source if source is not None else "custom"
 
     @property
     def user(self) -> dict[str, Any] | None:
@@ -310,6 +323,7 @@ class Scope:
             self._fingerprint = scope._fingerprint
         if scope._transaction is not None:
             self._transaction = scope._transaction
+            self._transaction_source = scope._transaction_source
         if scope._user is not None:
             self._user = scope._user
         self._tags.update(scope._tags)
@@ -418,6 +432,8 @@ class Scope:
             event["user"] = dict(self._user) if type(self._user) is dict else self._user
         if self._transaction is not None and "transaction" not in event:
             event["transaction"] = self._transaction
+            if self._transaction_source is not None and "transaction_info" not in event:
+                event["transaction_info"] = {"source": self._transaction_source}
         if self._tags:
             event["tags"] = {**self._tags, **(_mapping_or_empty(event.get("tags")))}
         if self._extras:

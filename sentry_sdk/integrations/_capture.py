@@ -11,9 +11,11 @@ __all__ = ["capture_unhandled"]
 
 
 def capture_unhandled(
-    integration: type[Integration], exc: BaseException, mechanism: str, handled: bool = False
+    integration: type[Integration] | None, exc: BaseException, mechanism: str, handled: bool = False
 ) -> str | None:
     """Send ``exc`` as an error of ``mechanism``, if the current client enables ``integration``.
+
+    With ``integration=None`` (a middleware the program applied itself) any bound client will do.
 
     For patched code that then re-raises (or hands the error back to its framework): it never
     raises itself. Returns the event id, or ``None`` when nothing was sent.
@@ -21,7 +23,7 @@ def capture_unhandled(
     try:
         hub = Hub.current
         client = hub.client
-        if client is None or client.get_integration(integration) is None:
+        if client is None or (integration is not None and client.get_integration(integration) is None):
             return None
         event, hint = event_from_exception(
             (type(exc), exc, exc.__traceback__),

@@ -1,0 +1,145 @@
+"""Running one WSGI request under the SDK: the core of ``SentryWsgiMiddleware`` and of WSGI frameworks.
+
+The request runs in its own isolation scope (also while its response is iterated and closed), its
+body is teed as the application reads it, and an exception escaping the application or its
+response iterable is sent as unhandled, then re-raised unchanged.
+"""
+
+from __future__ import annotations
+
+from ..._log import report_internal_error
+from ...api import get_client, use_isolation_scope
+from .._capture import capture_unhandled
+from .body import InputTee, body_limit
+from .context import RequestContext, _current, finish_request, start_request
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
+
+    from .. import Integration
+
+    WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+__all__ = ["run_wsgi"]
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def run_wsgi(
+    app: WsgiApp,
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+    mechanism: str = "wsgi",
+    integration: type[Integration] | None = None,
+    use_x_forwarded_for: bool = False,
+) -> Iterable[bytes]:
+    """Call ``app(environ, start_response)`` as one request under the SDK.
+
+    Does nothing but call the application when no client is bound, when ``integration`` is given
+    and not enabled, or inside a request that already runs under the SDK.
+    """
+    client = get_client()
+    if (
+        not client.options
+        or (integration is not None and client.get_integration(integration) is None)
+        or _current.get() is not None
+    ):
+        return app(environ, start_response)
+    try:
+        limit = body_limit(client.options)
+        stream = environ.get("wsgi.input")
+        tee = None
+        if stream is not None and limit != 0:
+            tee = environ["wsgi.input"] = InputTee(stream, limit, _content_length(environ))
+        context = RequestContext(environ=environ, tee=tee, use_x_forwarded_for=use_x_forwarded_for)
+        started = start_request(context)
+    except Exception:
+        report_internal_error()
+        return app(environ, start_response)
+    try:
+        response = app(environ, start_response)
+    except Exception as exc:
+        capture_unhandled(integration, exc, mechanism)
+        raise
+    finally:
+        if started is not None:
+            finish_request(started)
+    if type(response) is list or type(response) is tuple:
+        return response
+    return _ScopedResponse(response, context, integration, mechanism)
+
+
+class _ScopedResponse:
+    """The application's response iterable, iterated and closed in the request's scope."""
+
+    __slots__ = ("_context", "_integration", "_iterator", "_mechanism", "_response")
+
+    def __init__(
+        self,
+        response: Iterable[bytes],
+        context: RequestContext,
+        integration: type[Integration] | None,
+        mechanism: str,
+    ) -> None:
+        self._response = response
+        self._context = context
+        self._integration = integration
+        self._mechanism = mechanism
+        self._iterator: Iterator[bytes] | None = None
+
+    def __iter__(self) -> _ScopedResponse:
+        return self
+
+    def __next__(self) -> bytes:
+        scope = self._context.scope
+        token = _current.set(self._context)
+        try:
+            with use_isolation_scope(scope) if scope is not None else _nothing():
+                try:
+                    if self._iterator is None:
+                        self._iterator = iter(self._response)
+                    return next(self._iterator)
+                except StopIteration:
+                    raise
+                except Exception as exc:
+                    capture_unhandled(self._integration, exc, self._mechanism)
+                    raise
+        finally:
+            _current.reset(token)
+
+    def close(self) -> None:
+        close = getattr(self._response, "close", None)
+        if close is None:
+            return
+        scope = self._context.scope
+        token = _current.set(self._context)
+        try:
+            with use_isolation_scope(scope) if scope is not None else _nothing():
+                try:
+                    close()
+                except Exception as exc:
+                    capture_unhandled(self._integration, exc, self._mechanism)
+                    raise
+        finally:
+            _current.reset(token)
+
+    def __getattr__(self, name: str) -> Any:
+        # wsgi.file_wrapper's filelike and friends: servers look for them on the response.
+        return getattr(self._response, name)
+
+
+class _nothing:  # noqa: N801 - a context manager that does nothing
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
