@@ -30,6 +30,10 @@ def _is_bool(v: Any) -> bool:
     return isinstance(v, bool)
 
 
+def _is_body_size(v: Any) -> bool:
+    return v in ("never", "small", "medium", "always")
+
+
 def _is_opt_bool(v: Any) -> bool:
     return v is None or isinstance(v, bool)
 
@@ -156,13 +160,15 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "integrations": ([], _is_opt_list, "a list of Integration instances"),
     "default_integrations": (True, _is_bool, "a bool"),
     "disabled_integrations": (None, _is_opt_list, "a list of Integration classes or instances"),
+    "auto_enabling_integrations": (True, _is_bool, "a bool"),
+    "max_request_body_size": ("medium", _is_body_size, "one of 'never', 'small', 'medium', 'always'"),
 }
 
 # Options sentry-sdk 2.x accepts that we take without acting on them yet, so code written for it
 # still starts. ``with_locals`` is the pre-2.0 name of ``include_local_variables``.
 _ACCEPTED_ONLY = frozenset(
     """
-    auto_enabling_integrations max_request_body_size add_full_stack before_send_transaction
+    add_full_stack before_send_transaction
     enable_backpressure_handling auto_session_tracking traces_sample_rate
     traces_sampler enable_tracing propagate_traces trace_propagation_targets
     strict_trace_continuation trace_ignore_status_codes trace_lifecycle ignore_spans

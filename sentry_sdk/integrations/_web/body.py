@@ -98,14 +98,19 @@ class InputTee:
         if pending:
             if size is None or size < 0:
                 self._pending = b""
-                return pending + self._record(self._stream.read())
+                data = pending + self._record(self._stream.read())
+                self._seen.ended = True
+                return data
             if size <= len(pending):
                 self._pending = pending[size:]
                 return pending[:size]
             self._pending = b""
             return pending + self._record(self._stream.read(size - len(pending)))
-        data = self._stream.read() if size is None or size < 0 else self._stream.read(size)
-        return self._record(data, size)
+        if size is None or size < 0:
+            data = self._record(self._stream.read())
+            self._seen.ended = True
+            return data
+        return self._record(self._stream.read(size), to_end=size > 0)
 
     def readline(self, size: int | None = -1) -> bytes:
         if self._pending:
@@ -151,13 +156,15 @@ class InputTee:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
-    def _record(self, data: bytes, size: int | None = None) -> bytes:
+    def _record(self, data: bytes, to_end: bool = True) -> bytes:
+        """Keep ``data``; ``to_end``: an empty answer means the end (not a zero-byte read)."""
+        seen = self._seen
         if data:
-            self._seen.add(data)
-            if self._length is not None and self._seen.total >= self._length:
-                self._seen.ended = True
-        elif size != 0:
-            self._seen.ended = True
+            seen.add(data)
+            if self._length is not None and seen.total >= self._length:
+                seen.ended = True
+        elif to_end:
+            seen.ended = True
         return data
 
     # -- what an event gets --------------------------------------------------------------------

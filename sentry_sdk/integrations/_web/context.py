@@ -129,11 +129,13 @@ class RequestContext:
     def _body(self, limit: int | None, request: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
         if self.body is not None:
             return self.body(limit)
-        if self.tee is None:
-            return None, None
-        raw, length = self.tee.body_for_event()
         headers = request.get("headers") or {}
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+        if self.tee is None:  # no body is kept ("never"): only its presence is noted
+            declared = next((v for k, v in headers.items() if k.lower() == "content-length"), "")
+            length = int(declared) if declared.isdigit() else None
+            return body_data(content_type, None, length, limit)
+        raw, length = self.tee.body_for_event()
         return body_data(content_type, raw, length, limit)
 
     def _add_user(self, event: Event) -> None:
