@@ -1,4 +1,4 @@
-"""Auto-enabling: a framework's integration is set up when the program uses the framework, never by importing it."""
+"""Auto-enabling: a framework's integration is set up when the program imports the framework, never before."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _init(**options: object) -> CapturingTransport:
 
 
 def test_a_framework_imported_after_init_gets_its_integration_at_that_import(fake_framework: None) -> None:
-    """init does not import the framework; the program's own import sets the integration up, and events list it."""
+    """init does not import the framework; the program's own import sets it up, and events list it."""
     transport = _init()
     client = sentry_sdk.get_client()
     assert _FRAMEWORK not in sys.modules
@@ -97,7 +97,7 @@ def test_an_auto_enabled_integration_that_cannot_enable_is_skipped_but_a_listed_
 
 
 def test_a_later_init_before_the_import_enables_it_on_the_latest_client(fake_framework: None) -> None:
-    """Two inits before the framework is imported: the integration is set up once, for the client in effect."""
+    """Two inits before the framework is imported: set up once, for the client in effect."""
     _init()
     _init()
     __import__(_FRAMEWORK)
