@@ -1,4 +1,4 @@
-"""SentryWsgiMiddleware: any WSGI application's failures reported, each request isolated, the app unchanged."""
+"""SentryWsgiMiddleware: a WSGI application's failures reported, each request isolated, the app unchanged."""
 
 from __future__ import annotations
 
@@ -259,7 +259,7 @@ def test_without_pii_no_cookies_no_address_and_credential_headers_are_filtered()
 
 
 def test_with_pii_cookies_the_client_address_and_user_ip_are_sent() -> None:
-    """send_default_pii=True adds request.cookies, env.REMOTE_ADDR and user.ip_address (credentials stay out)."""
+    """send_default_pii=True adds request.cookies, env.REMOTE_ADDR and user.ip_address, not credentials."""
     transport = _init(send_default_pii=True)
     environ = _environ(AUTHORIZATION="Bearer abc.def", COOKIE="theme=dark; lang=en")
     with pytest.raises(ZeroDivisionError):
