@@ -244,9 +244,10 @@ class Scope:
 
     def add_event_processor(self, processor: EventProcessor) -> None:
         """Run ``processor(event, hint)`` on events of this scope; returning ``None`` drops the event."""
-        if self._shared:
-            self._own()
-        self._event_processors.append(processor)
+        # A new list rather than an append: the list may be shared with the scope this one was
+        # forked from, and replacing it spares copying every other container (a web request adds
+        # one processor to a freshly forked scope).
+        self._event_processors = [*self._event_processors, processor]
 
     def add_error_processor(self, processor: ErrorProcessor, cls: type | None = None) -> None:
         """Run ``processor(event, exc_info)`` on error events (of exceptions of ``cls``, if given)."""
