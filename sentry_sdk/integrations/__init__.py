@@ -14,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Iterable, Mapping
 
-from .._log import logger
+from .._log import logger, report_internal_error
 from ._on_import import patch_when_imported
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -143,6 +143,9 @@ def setup_integrations(options: Mapping[str, Any]) -> dict[str, Integration]:
                 integration = _load(path)
             except ImportError as exc:
                 logger.debug("integration %s not loaded: %s", identifier, exc)
+                continue
+            except Exception:  # a bug of ours: reported, and init goes on without it
+                report_internal_error()
                 continue
             if trigger in sys.modules:
                 if _setup(integration, False):
