@@ -56,9 +56,9 @@ def test_dedupe_can_be_disabled() -> None:
 
 
 def test_enabled_integrations_are_listed_in_the_sdk_info() -> None:
-    """The event's sdk.integrations names the enabled integrations."""
+    """The event's sdk.integrations names the enabled integrations (the defaults, with auto-enabling off)."""
     transport = CapturingTransport()
-    sentry_sdk.init(transport=transport)
+    sentry_sdk.init(transport=transport, auto_enabling_integrations=False)
     sentry_sdk.capture_message("x")
     expected = ["argv", "atexit", "dedupe", "excepthook", "logging", "modules", "stdlib", "threading"]
     assert expected == transport.events[0]["sdk"]["integrations"]

@@ -41,7 +41,9 @@ class RequestContext:
 
     Set by adapters: ``transaction``/``source`` (the route), ``body`` (``limit -> (data, notes)``
     or ``None`` to fall back to the tee), ``user`` (``() -> dict``, called only with PII),
-    ``extra_request`` (``() -> dict`` of request fields a framework knows better).
+    ``extra_request`` (``() -> dict`` of request fields a framework knows better), ``route``
+    (``() -> (transaction, source) | None``, asked at event time when no name was set, for a
+    framework whose route is cheaper to name only when an event needs it).
     """
 
     __slots__ = (
@@ -49,6 +51,7 @@ class RequestContext:
         "body",
         "environ",
         "extra_request",
+        "route",
         "scope",
         "source",
         "tee",
@@ -73,6 +76,7 @@ class RequestContext:
         self.body: Callable[[int | None], tuple[Any, dict[str, Any] | None]] | None = None
         self.user: Callable[[], dict[str, Any] | None] | None = None
         self.extra_request: Callable[[], dict[str, Any] | None] | None = None
+        self.route: Callable[[], tuple[str, str] | None] | None = None
         self.scope: Scope | None = None
 
     def name(self, transaction: str | None, source: str) -> None:
@@ -104,6 +108,10 @@ class RequestContext:
                         meta_at(event, ("request", "data", key)).update(note.get("", {}))
         if event.get("transaction") is None:
             name, source = self.transaction, self.source
+            if name is None and self.route is not None:
+                named = self.route()
+                if named is not None:
+                    name, source = named
             if name is None:
                 url = str(request.get("url") or "")
                 name, source = "/" + url.partition("://")[2].partition("/")[2], "url"

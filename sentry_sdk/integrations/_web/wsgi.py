@@ -76,6 +76,11 @@ def run_wsgi(
     return _ScopedResponse(response, context, integration, mechanism)
 
 
+_PLAIN_ITERATORS: frozenset[type] = frozenset(
+    (type(iter([])), type(iter(())), type(iter(b"")), type(iter("")), type(iter(range(0))))
+)
+
+
 class _ScopedResponse:
     """The application's response iterable, iterated and closed in the request's scope."""
 
@@ -93,11 +98,28 @@ class _ScopedResponse:
         self._integration = integration
         self._mechanism = mechanism
         self._iterator: Iterator[bytes] | None = None
+        # Getting the iterator is the response's own plumbing (a generator's body does not run
+        # yet), so it is taken here, to know which kind of iterator it is.
+        try:
+            self._iterator = iter(response)
+        except Exception:
+            self._iterator = None  # raised again, in the request's scope, at the first next()
 
     def __iter__(self) -> _ScopedResponse:
         return self
 
     def __next__(self) -> bytes:
+        iterator = self._iterator
+        if type(iterator) in _PLAIN_ITERATORS:
+            # A list's (or bytes', tuple's) iterator runs no code of the program's: no need to
+            # enter the request's scope for it (Django's responses iterate a list).
+            try:
+                return next(iterator)  # type: ignore[arg-type]
+            except StopIteration:
+                raise
+            except Exception as exc:  # pragma: no cover - a list iterator does not raise
+                capture_unhandled(self._integration, exc, self._mechanism)
+                raise
         scope = self._context.scope
         token = _current.set(self._context)
         try:

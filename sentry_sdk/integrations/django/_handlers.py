@@ -1,0 +1,138 @@
+"""The patches on Django's request handlers and the receiver of ``got_request_exception``.
+
+* ``WSGIHandler.__call__`` runs through the shared WSGI runner (``run_wsgi``): in production the
+  request's scope covers Django's request signals and the response's iteration, and the body is
+  teed as Django reads it.
+* ``BaseHandler.get_response`` (and its async twin, :mod:`._asgi`) is where every way into Django
+  meets: the WSGI and ASGI handlers and the test clients. A request already running under the SDK
+  (started by the WSGI or ASGI handler, or by a middleware of the user's) only gets Django's
+  request put on its context; otherwise (the test clients) the request is started here, so tests
+  see the same request data and isolation as production. (The test client sends
+  ``request_started`` before ``get_response``: its receivers run outside the request's scope
+  there, unlike in production.)
+* ``got_request_exception`` is what Django sends for an exception it turns into a 500, before it
+  logs it on ``django.request``: the error is captured there (once; the log is then a duplicate
+  that Dedupe drops). Django's 4xx exceptions (``Http404``, ``PermissionDenied``,
+  ``SuspiciousOperation``...) never send it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..._log import report_internal_error
+from ...api import get_client, new_scope
+from .._capture import capture_unhandled
+from .._web.context import current_request, finish_request, start_request
+from .._web.wsgi import run_wsgi
+from . import DjangoIntegration
+from ._request import DjangoRequest, attach, context_for
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+    from types import ModuleType
+    from typing import Any
+
+    from ...scope import Scope
+
+    Started = tuple[AbstractContextManager[Scope], object]
+
+__all__ = ["MECHANISM", "connect_signals", "enter", "leave", "patch_base_handler", "patch_wsgi_handler"]
+
+MECHANISM = "django"
+
+
+def enter(request: Any) -> Started | None:
+    """Put ``request`` on the running request's context, or start one for it; what to finish.
+
+    ``None`` (nothing to finish) when the integration is off or a request was already running.
+    """
+    try:
+        integration = get_client().get_integration(DjangoIntegration)
+        if not isinstance(integration, DjangoIntegration):
+            return None
+        style = integration.transaction_style
+        context = current_request()
+        if context is not None:
+            attach(context, request, style)
+            return None
+        context = context_for(request)
+        attach(context, request, style)
+        return start_request(context)
+    except Exception:
+        report_internal_error()
+        return None
+
+
+def leave(started: Started) -> None:
+    """End the request :func:`enter` started."""
+    try:
+        finish_request(started)
+    except Exception:
+        report_internal_error()
+
+
+def patch_base_handler(module: ModuleType) -> None:
+    """Patch ``django.core.handlers.base.BaseHandler`` (sync; async in :mod:`._asgi`)."""
+    from ._asgi import patch_get_response_async
+
+    handler = module.BaseHandler
+    original: Callable[[Any, Any], Any] = handler.get_response
+
+    def sentry_get_response(self: Any, request: Any) -> Any:
+        started = enter(request)
+        if started is None:
+            return original(self, request)
+        try:
+            return original(self, request)
+        except Exception as exc:  # Django turns view errors into responses: this is its own failure
+            capture_unhandled(DjangoIntegration, exc, MECHANISM)
+            raise
+        finally:
+            leave(started)
+
+    handler.get_response = sentry_get_response
+    patch_get_response_async(handler)
+
+
+def patch_wsgi_handler(module: ModuleType) -> None:
+    """Patch ``django.core.handlers.wsgi.WSGIHandler.__call__`` to run through ``run_wsgi``."""
+    handler = module.WSGIHandler
+    original: Callable[..., Any] = handler.__call__
+
+    def sentry_wsgi_call(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        app = original.__get__(self)
+        return run_wsgi(app, environ, start_response, mechanism=MECHANISM, integration=DjangoIntegration)
+
+    handler.__call__ = sentry_wsgi_call
+
+
+def connect_signals(module: ModuleType) -> None:
+    """Receive ``django.core.signals.got_request_exception``."""
+    module.got_request_exception.connect(_got_request_exception, weak=False, dispatch_uid=__name__)
+
+
+def _got_request_exception(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    # A receiver's exception would reach Django's request: nothing may escape from here.
+    try:
+        exc = sys.exc_info()[1]
+        integration = get_client().get_integration(DjangoIntegration)
+        if exc is None or not isinstance(integration, DjangoIntegration):
+            return
+        context = current_request()
+        if context is None and request is not None:
+            # Not through a handler we patched (a third party's): the event still gets the request.
+            own = context_for(request)
+            attach(own, request, integration.transaction_style).settled = True
+            with new_scope() as scope:
+                scope.add_event_processor(own)
+                capture_unhandled(DjangoIntegration, exc, MECHANISM)
+            return
+        if context is not None and isinstance(context.body, DjangoRequest):
+            context.body.settled = True
+        capture_unhandled(DjangoIntegration, exc, MECHANISM)
+    except Exception:
+        report_internal_error()
