@@ -264,7 +264,9 @@ def use_scope(scope: Scope) -> AbstractContextManager[Scope]:
 def use_isolation_scope(isolation_scope: Scope) -> AbstractContextManager[Scope]:
     """``with use_isolation_scope(scope):`` makes ``scope`` the isolation scope for the block."""
     hub = Hub.current
-    return hub._push(hub._writable_layer().current.fork(), isolation_scope, isolation_scope)
+    # The current scope is copied only if the block writes to it (web integrations enter a
+    # request's scope again for each chunk of its response).
+    return hub._push(hub._writable_layer().current, isolation_scope, isolation_scope, inherited=True)
 
 
 def set_transaction_name(name: str, source: str | None = None) -> None:
