@@ -454,6 +454,38 @@ def _current_task() -> object:
     return asyncio.current_task(loop) if loop is not None else None
 
 
+class ScopeReentry:
+    """``with entry:``, as often as needed, runs each block in one isolation scope.
+
+    For code that keeps coming back to a scope of its own, such as a web request's response
+    iterated chunk by chunk: the layer is made once and pushed again for each block, which costs
+    a context-variable write instead of building a layer. Blocks must not nest.
+    """
+
+    __slots__ = ("_hub", "_isolation", "_layer")
+
+    def __init__(self, isolation: Scope) -> None:
+        self._isolation = isolation
+        self._hub: Hub | None = None
+        self._layer: _Layer | None = None
+
+    def __enter__(self) -> Scope:
+        hub = Hub.current
+        layer = self._layer
+        if layer is None or self._hub is not hub or layer.owner is not _current_task():
+            top = hub._writable_layer()
+            layer = self._layer = hub._push(top.current, self._isolation, self._isolation, inherited=True)
+            self._hub = hub
+        else:
+            layer.token = hub._pushed.set((*hub._pushed.get(), layer))
+        return self._isolation
+
+    def __exit__(self, *exc: object) -> None:
+        layer = self._layer
+        if layer is not None:
+            layer.__exit__(None, None, None)
+
+
 class _yield_scope:  # noqa: N801 - behaves as the generator function it replaces
     """``with configure_scope() as scope:`` hands out the scope and does nothing on exit."""
 
@@ -474,4 +506,4 @@ _current_hub: ContextVar[Hub | None] = ContextVar("sentry_current_hub", default=
 # The importing thread (normally the main one) works on the main hub directly.
 _current_hub.set(GLOBAL_HUB)
 
-__all__ = ["GLOBAL_HUB", "Hub"]
+__all__ = ["GLOBAL_HUB", "Hub", "ScopeReentry"]

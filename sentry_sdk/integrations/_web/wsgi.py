@@ -8,7 +8,8 @@ response iterable is sent as unhandled, then re-raised unchanged.
 from __future__ import annotations
 
 from ..._log import report_internal_error
-from ...api import get_client, use_isolation_scope
+from ...api import get_client, get_isolation_scope
+from ...hub import ScopeReentry
 from .._capture import capture_unhandled
 from .body import InputTee, body_limit
 from .context import RequestContext, _current, finish_request, start_request
@@ -84,7 +85,7 @@ _PLAIN_ITERATORS: frozenset[type] = frozenset(
 class _ScopedResponse:
     """The application's response iterable, iterated and closed in the request's scope."""
 
-    __slots__ = ("_context", "_integration", "_iterator", "_mechanism", "_response")
+    __slots__ = ("_context", "_entry", "_integration", "_iterator", "_mechanism", "_response")
 
     def __init__(
         self,
@@ -97,6 +98,7 @@ class _ScopedResponse:
         self._context = context
         self._integration = integration
         self._mechanism = mechanism
+        self._entry = ScopeReentry(context.scope or get_isolation_scope())
         self._iterator: Iterator[bytes] | None = None
         # Getting the iterator is the response's own plumbing (a generator's body does not run
         # yet), so it is taken here, to know which kind of iterator it is.
@@ -113,21 +115,14 @@ class _ScopedResponse:
         if type(iterator) in _PLAIN_ITERATORS:
             # A list's (or bytes', tuple's) iterator runs no code of the program's: no need to
             # enter the request's scope for it (Django's responses iterate a list).
-            try:
-                return next(iterator)  # type: ignore[arg-type]
-            except StopIteration:
-                raise
-            except Exception as exc:  # pragma: no cover - a list iterator does not raise
-                capture_unhandled(self._integration, exc, self._mechanism)
-                raise
-        scope = self._context.scope
+            return next(iterator)  # type: ignore[arg-type]
         token = _current.set(self._context)
         try:
-            with use_isolation_scope(scope) if scope is not None else _nothing():
+            with self._entry:
                 try:
-                    if self._iterator is None:
-                        self._iterator = iter(self._response)
-                    return next(self._iterator)
+                    if iterator is None:
+                        iterator = self._iterator = iter(self._response)
+                    return next(iterator)
                 except StopIteration:
                     raise
                 except Exception as exc:
@@ -140,10 +135,9 @@ class _ScopedResponse:
         close = getattr(self._response, "close", None)
         if close is None:
             return
-        scope = self._context.scope
         token = _current.set(self._context)
         try:
-            with use_isolation_scope(scope) if scope is not None else _nothing():
+            with self._entry:
                 try:
                     close()
                 except Exception as exc:
@@ -155,11 +149,3 @@ class _ScopedResponse:
     def __getattr__(self, name: str) -> Any:
         # wsgi.file_wrapper's filelike and friends: servers look for them on the response.
         return getattr(self._response, name)
-
-
-class _nothing:  # noqa: N801 - a context manager that does nothing
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
