@@ -69,6 +69,10 @@ _EXCEPTION = Shape(
 _THREAD = Shape({"stacktrace": _STACKTRACE})
 _CRUMB = Shape({"timestamp": KEEP, "type": KEEP, "level": KEEP, "message": SCAN, "data": BAG}, kept=True)
 _BAG_VALUES = Shape({}, other=BAG, kept=True)
+# Trace and span ids are random hex: a run of digits in one can pass for a card number, and a
+# "filtered" id would break the link between services. They are kept as they are.
+_TRACE_IDS: dict[str, Rule] = dict.fromkeys(("trace_id", "span_id", "parent_span_id"), KEEP)
+_CONTEXTS = Shape({"trace": Shape(_TRACE_IDS, other=BAG, kept=True)}, other=BAG, kept=True)
 EVENT = Shape(
     {
         # The fields Sentry knows that have no rule below are walked as they are, without
@@ -92,7 +96,7 @@ EVENT = Shape(
         "threads": Shape({"values": Each(_THREAD)}),
         "breadcrumbs": Shape({"values": Each(_CRUMB)}),
         "extra": _BAG_VALUES,
-        "contexts": _BAG_VALUES,
+        "contexts": _CONTEXTS,
         "tags": _BAG_VALUES,
         "user": BAG,
         "request": Shape({"data": BAG, "cookies": BAG, "headers": BAG}),

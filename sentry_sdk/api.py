@@ -250,7 +250,9 @@ def new_scope() -> AbstractContextManager[Scope]:
 def isolation_scope() -> AbstractContextManager[Scope]:
     """``with isolation_scope() as scope:`` forks both the isolation and the current scope."""
     hub = Hub.current
-    top = hub._writable_layer()
+    # The top layer is only read (both scopes are forked), so a new asyncio task need not get a
+    # layer of its own first, as _writable_layer would give it.
+    top = hub._stack_layer()
     isolation = top.isolation.fork()
     return hub._push(top.current, isolation, isolation, inherited=True)
 

@@ -200,6 +200,27 @@ def check_pii(server: IngestServer, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "pii on" == event["message"]
 
 
+def check_wsgi(server: IngestServer) -> None:
+    import io
+
+    sentry_sdk.init(dsn=server.dsn)
+    namespace = run_example("wsgi")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "h", "SERVER_PORT": "80"}
+    environ.update({"wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b"")})
+    statuses: list[str] = []
+    assert [b"hello"] == list(namespace["app"](environ, lambda status, headers: statuses.append(status)))
+    assert ["200 OK"] == statuses
+
+    def failing(environ: dict[str, Any], start_response: Any) -> Any:
+        raise RuntimeError("view failed")
+
+    with pytest.raises(RuntimeError):
+        namespace["SentryWsgiMiddleware"](failing)(environ, lambda status, headers: None)
+    (event,) = sent(server, 1)
+    mechanism = event["exception"]["values"][0]["mechanism"]["type"]
+    assert ("http://h/", "wsgi") == (event["request"]["url"], mechanism)
+
+
 CHECKS: dict[str, Callable[..., None]] = {
     "init": check_init,
     "capture-exception": check_capture_exception,
@@ -213,6 +234,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "breadcrumb-callback": check_breadcrumb_callback,
     "logging": check_logging,
     "pii": check_pii,
+    "wsgi": check_wsgi,
 }
 
 

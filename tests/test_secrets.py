@@ -249,3 +249,16 @@ def test_a_breadcrumb_with_a_secret_is_scrubbed_in_every_event_that_carries_it()
         assert "posted to Slack with [Filtered]" == crumbs[1]["message"]
         assert "t=[Filtered]" == crumbs[1]["data"]["detail"]
         assert ["@secret", "s"] in event["_meta"]["breadcrumbs"]["values"]["1"]["message"][""]["rem"]
+
+
+def test_trace_and_span_ids_are_never_taken_for_card_numbers() -> None:
+    """Random hex ids with a Luhn-valid run of digits reach Sentry intact (a filtered id breaks the trace)."""
+    transport = CapturingTransport()
+    sentry_sdk.init(transport=transport, default_integrations=False)
+    trace = {"trace_id": "4111111111111111abcdefabcdef0123", "span_id": "4012888888881881", "op": "task"}
+    sentry_sdk.set_context("trace", {**trace, "parent_span_id": "5555555555554444"})
+    sentry_sdk.set_context("payment", {"card": "4242424242424242"})
+    sentry_sdk.capture_message("with a trace")
+    (event,) = transport.events
+    assert {**trace, "parent_span_id": "5555555555554444"} == event["contexts"]["trace"]
+    assert "[Filtered]" == event["contexts"]["payment"]["card"]

@@ -11,11 +11,12 @@ __all__ = ["capture_unhandled"]
 
 
 def capture_unhandled(
-    integration: type[Integration] | None, exc: BaseException, mechanism: str, handled: bool = False
+    integration: type[Integration] | str | None, exc: BaseException, mechanism: str, handled: bool = False
 ) -> str | None:
     """Send ``exc`` as an error of ``mechanism``, if the current client enables ``integration``.
 
-    With ``integration=None`` (a middleware the program applied itself) any bound client will do.
+    ``integration`` is the class or its identifier; with ``None`` (a middleware the program
+    applied itself) any bound client will do.
 
     For patched code that then re-raises (or hands the error back to its framework): it never
     raises itself. Returns the event id, or ``None`` when nothing was sent.

@@ -204,6 +204,7 @@ class ReceiveTee:
         self._seen = _Seen(limit)
         self._length = content_length
         self._pending: list[dict[str, Any]] = []
+        self._gone = False  # the client disconnected: nothing more will come
 
     async def __call__(self) -> dict[str, Any]:
         if self._pending:
@@ -213,18 +214,21 @@ class ReceiveTee:
         return message
 
     def _note(self, message: dict[str, Any]) -> None:
-        if message.get("type") == "http.request":
+        kind = message.get("type")
+        if kind == "http.request":
             body = message.get("body") or b""
             if body:
                 self._seen.add(body)
             if not message.get("more_body", False):
                 self._seen.ended = True
+        elif kind == "http.disconnect":
+            self._gone = True
 
     async def read_for_event(self) -> None:
         """Receive the rest of a body that fits the limit, for the event; the application gets it next."""
         seen = self._seen
         length = self._length
-        if seen.ended or length is None or not _within(length, seen.limit):
+        if seen.ended or self._gone or length is None or not _within(length, seen.limit):
             return
         while not seen.ended:
             message = await self._receive()

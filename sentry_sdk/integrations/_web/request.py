@@ -164,7 +164,10 @@ def request_from_asgi(scope: Mapping[str, Any], pii: bool) -> dict[str, Any]:
     if not host:
         name, port = server[0] or "localhost", server[1]
         host = name if port is None or _DEFAULT_PORTS.get(scheme) == str(port) else f"{name}:{port}"
-    path = scope.get("root_path", "") + scope.get("path", "")
+    root, path = scope.get("root_path", ""), scope.get("path", "")
+    # Servers differ on whether ``path`` already starts with ``root_path`` (uvicorn 0.26+ does).
+    if root and not path.startswith(root):
+        path = root + path
     query = scope.get("query_string") or b""
     request: dict[str, Any] = {
         "url": f"{scheme}://{host}{path or '/'}",

@@ -38,7 +38,7 @@ def run_wsgi(
     environ: dict[str, Any],
     start_response: Callable[..., Any],
     mechanism: str = "wsgi",
-    integration: type[Integration] | None = None,
+    integration: type[Integration] | str | None = None,
     use_x_forwarded_for: bool = False,
 ) -> Iterable[bytes]:
     """Call ``app(environ, start_response)`` as one request under the SDK.
@@ -91,7 +91,7 @@ class _ScopedResponse:
         self,
         response: Iterable[bytes],
         context: RequestContext,
-        integration: type[Integration] | None,
+        integration: type[Integration] | str | None,
         mechanism: str,
     ) -> None:
         self._response = response

@@ -94,6 +94,7 @@ class DjangoIntegration(Integration):
         ignore_logger("django.server")
         ignore_logger("django.security.DisallowedHost")
         patch_when_imported("django.core.handlers.base", _handlers.patch_base_handler)
+        patch_when_imported("django.core.handlers.base", _asgi.patch_base_handler_async)
         patch_when_imported("django.core.handlers.wsgi", _handlers.patch_wsgi_handler)
         patch_when_imported("django.core.handlers.asgi", _asgi.patch_asgi_handler)
         patch_when_imported("django.core.signals", _handlers.connect_signals)

@@ -14,8 +14,7 @@ from ..._log import report_internal_error
 from ...api import get_client
 from .._capture import capture_unhandled
 from .._web.context import RequestContext, current_request, start_request
-from . import DjangoIntegration
-from ._handlers import MECHANISM, enter, leave
+from ._handlers import IDENTIFIER, MECHANISM, enter, leave
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -24,7 +23,12 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
-__all__ = ["patch_asgi_handler", "patch_get_response_async"]
+__all__ = ["patch_asgi_handler", "patch_base_handler_async", "patch_get_response_async"]
+
+
+def patch_base_handler_async(module: ModuleType) -> None:
+    """Patch ``django.core.handlers.base.BaseHandler.get_response_async``."""
+    patch_get_response_async(module.BaseHandler)
 
 
 def patch_get_response_async(handler: type[Any]) -> None:
@@ -38,7 +42,7 @@ def patch_get_response_async(handler: type[Any]) -> None:
         try:
             return await original(self, request)
         except Exception as exc:
-            capture_unhandled(DjangoIntegration, exc, MECHANISM)
+            capture_unhandled(IDENTIFIER, exc, MECHANISM)
             raise
         finally:
             leave(started)
@@ -58,7 +62,7 @@ def patch_asgi_handler(module: ModuleType) -> None:
                 isinstance(scope, dict)
                 and scope.get("type") == "http"
                 and current_request() is None
-                and get_client().get_integration(DjangoIntegration) is not None
+                and get_client().get_integration(IDENTIFIER) is not None
             ):
                 started = start_request(RequestContext(asgi_scope=scope))
         except Exception:
@@ -68,7 +72,7 @@ def patch_asgi_handler(module: ModuleType) -> None:
         try:
             return await original(self, scope, receive, send)
         except Exception as exc:
-            capture_unhandled(DjangoIntegration, exc, MECHANISM)
+            capture_unhandled(IDENTIFIER, exc, MECHANISM)
             raise
         finally:
             leave(started)

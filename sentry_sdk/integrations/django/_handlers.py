@@ -25,7 +25,6 @@ from ...api import get_client, new_scope
 from .._capture import capture_unhandled
 from .._web.context import current_request, finish_request, start_request
 from .._web.wsgi import run_wsgi
-from . import DjangoIntegration
 from ._request import DjangoRequest, attach, context_for
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -43,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["MECHANISM", "connect_signals", "enter", "leave", "patch_base_handler", "patch_wsgi_handler"]
 
 MECHANISM = "django"
+# The integration is found by its identifier: importing its class from the package would make an
+# import cycle (the package sets these handlers up).
+IDENTIFIER = "django"
 
 
 def enter(request: Any) -> Started | None:
@@ -51,10 +53,10 @@ def enter(request: Any) -> Started | None:
     ``None`` (nothing to finish) when the integration is off or a request was already running.
     """
     try:
-        integration = get_client().get_integration(DjangoIntegration)
-        if not isinstance(integration, DjangoIntegration):
+        integration = get_client().get_integration(IDENTIFIER)
+        if integration is None:
             return None
-        style = integration.transaction_style
+        style = getattr(integration, "transaction_style", "url")
         context = current_request()
         if context is not None:
             attach(context, request, style)
@@ -76,9 +78,7 @@ def leave(started: Started) -> None:
 
 
 def patch_base_handler(module: ModuleType) -> None:
-    """Patch ``django.core.handlers.base.BaseHandler`` (sync; async in :mod:`._asgi`)."""
-    from ._asgi import patch_get_response_async
-
+    """Patch ``django.core.handlers.base.BaseHandler.get_response`` (its async twin: :mod:`._asgi`)."""
     handler = module.BaseHandler
     original: Callable[[Any, Any], Any] = handler.get_response
 
@@ -89,13 +89,12 @@ def patch_base_handler(module: ModuleType) -> None:
         try:
             return original(self, request)
         except Exception as exc:  # Django turns view errors into responses: this is its own failure
-            capture_unhandled(DjangoIntegration, exc, MECHANISM)
+            capture_unhandled(IDENTIFIER, exc, MECHANISM)
             raise
         finally:
             leave(started)
 
     handler.get_response = sentry_get_response
-    patch_get_response_async(handler)
 
 
 def patch_wsgi_handler(module: ModuleType) -> None:
@@ -105,7 +104,7 @@ def patch_wsgi_handler(module: ModuleType) -> None:
 
     def sentry_wsgi_call(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         app = original.__get__(self)
-        return run_wsgi(app, environ, start_response, mechanism=MECHANISM, integration=DjangoIntegration)
+        return run_wsgi(app, environ, start_response, mechanism=MECHANISM, integration=IDENTIFIER)
 
     handler.__call__ = sentry_wsgi_call
 
@@ -119,20 +118,20 @@ def _got_request_exception(sender: Any, request: Any = None, **kwargs: Any) -> N
     # A receiver's exception would reach Django's request: nothing may escape from here.
     try:
         exc = sys.exc_info()[1]
-        integration = get_client().get_integration(DjangoIntegration)
-        if exc is None or not isinstance(integration, DjangoIntegration):
+        integration = get_client().get_integration(IDENTIFIER)
+        if exc is None or integration is None:
             return
         context = current_request()
         if context is None and request is not None:
             # Not through a handler we patched (a third party's): the event still gets the request.
             own = context_for(request)
-            attach(own, request, integration.transaction_style).settled = True
+            attach(own, request, getattr(integration, "transaction_style", "url")).settled = True
             with new_scope() as scope:
                 scope.add_event_processor(own)
-                capture_unhandled(DjangoIntegration, exc, MECHANISM)
+                capture_unhandled(IDENTIFIER, exc, MECHANISM)
             return
         if context is not None and isinstance(context.body, DjangoRequest):
             context.body.settled = True
-        capture_unhandled(DjangoIntegration, exc, MECHANISM)
+        capture_unhandled(IDENTIFIER, exc, MECHANISM)
     except Exception:
         report_internal_error()

@@ -1,0 +1,305 @@
+"""Celery: every task runs in its own scope, named after the task, and a task that fails is reported.
+
+``init(...)`` where the worker imports its configuration is enough (auto-enabled once the program
+imports ``celery``); ``CeleryIntegration()`` may also be listed. What users get:
+
+* Each task execution (worker or ``apply()``) runs in a fork of the isolation scope: its events are
+  named after the task (``transaction`` = the task name, source ``task``) and carry the task's
+  arguments as ``extra["celery-job"]`` (``task_name``, ``args``, ``kwargs``; scrubbed like any other
+  data) and its id as the tag ``celery_task_id``. What a task sets stays on its own events;
+  what the process set at startup is inherited.
+* An exception that fails a task is sent once, unhandled (mechanism ``celery``), before Celery
+  stores and logs the failure, which then happen exactly as without the SDK; Celery's own
+  "Task ... raised unexpected" log line adds no second event. ``Retry``, ``Ignore``, ``Reject`` and
+  the exceptions in a task's ``throws`` are not reported: a task that retries is reported once,
+  when it finally fails, with its own exception. ``SoftTimeLimitExceeded`` is grouped per task
+  (fingerprint ``["celery", "SoftTimeLimitExceeded", <task name>]``), not per line it hit.
+* Publishing a task (``delay``, ``apply_async``, ``send_task``) from any context puts that
+  context's trace in the message headers ``sentry-trace`` and ``baggage`` (:mod:`._propagation`),
+  and the worker continues it: the task's errors carry the publisher's ``trace_id``.
+* Queued events are flushed before a prefork child or the worker exits (``worker_process_shutdown``,
+  ``worker_shutdown``): a child recycled by ``max_tasks_per_child`` runs no ``atexit`` hooks.
+
+Celery 4.4.7 or newer.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..._log import report_internal_error
+from ...api import get_client, get_isolation_scope, isolation_scope
+from .. import DidNotEnable, Integration
+from .._capture import capture_unhandled
+from . import _job, _propagation
+from ._job import Job, current_job
+
+# typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+__all__ = ["CeleryIntegration"]
+
+MECHANISM = "celery"
+_MIN_VERSION = (4, 4, 7)
+# Exceptions that end a task without it failing (Retry, Ignore, Reject), set by setup_once.
+_NOT_FAILURES: tuple[type[BaseException], ...] = ()
+_patched = False
+
+
+class CeleryIntegration(Integration):
+    """Reports failing Celery tasks; see the module documentation.
+
+    ``propagate_traces`` (default ``True``): put the publishing context's trace in the headers of
+    the tasks it sends. ``monitor_beat_tasks`` and ``exclude_beat_tasks`` (a list of task-name
+    patterns) are sentry-sdk's Celery Beat options for cron monitoring: accepted, checked and kept,
+    they take effect with the crons work (no check-ins are sent yet).
+    """
+
+    identifier = "celery"
+
+    def __init__(
+        self,
+        propagate_traces: bool = True,
+        monitor_beat_tasks: bool = False,
+        exclude_beat_tasks: Iterable[str] | None = None,
+    ) -> None:
+        flags = {"propagate_traces": propagate_traces, "monitor_beat_tasks": monitor_beat_tasks}
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise TypeError(f"CeleryIntegration: {name} must be True or False, got {value!r}")
+        self.propagate_traces = propagate_traces
+        self.monitor_beat_tasks = monitor_beat_tasks
+        self.exclude_beat_tasks = _check_patterns(exclude_beat_tasks)
+
+    @staticmethod
+    def setup_once() -> None:
+        try:
+            import celery  # type: ignore[import-untyped]
+        except ImportError as exc:
+            raise DidNotEnable("Celery is not installed") from exc
+        found = str(getattr(celery, "__version__", "0"))
+        if _version(found) < _MIN_VERSION:
+            raise DidNotEnable(f"Celery {found} found; 4.4.7 or newer is required")
+        _patch()
+
+
+def _check_patterns(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"CeleryIntegration: exclude_beat_tasks must be a list of strings, got {value!r}")
+    patterns = tuple(value)
+    for item in patterns:
+        if not isinstance(item, str):
+            raise TypeError(f"CeleryIntegration: exclude_beat_tasks must hold strings, got {item!r}")
+    return patterns
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``"5.3.0rc1"`` as ``(5, 3, 0)``."""
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = ""
+        for char in piece:
+            if not char.isdigit():
+                break
+            digits += char
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def _enabled() -> CeleryIntegration | None:
+    integration = get_client().get_integration(CeleryIntegration)
+    return integration if isinstance(integration, CeleryIntegration) else None
+
+
+# -- patching -------------------------------------------------------------------------------------
+
+
+def _patch() -> None:
+    global _patched, _NOT_FAILURES
+    if _patched:
+        return
+    # Celery's top-level package is lazy: these submodules are what the worker and apply() use.
+    from celery import signals
+    from celery.app import trace  # type: ignore[import-untyped]
+    from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded  # type: ignore[import-untyped]
+
+    _NOT_FAILURES = (Retry, Ignore, Reject)
+    _job.soft_time_limit = (SoftTimeLimitExceeded,)
+    original_build = trace.build_tracer
+
+    def sentry_build_tracer(name: Any, task: Any, *args: Any, **kwargs: Any) -> Any:
+        tracer = original_build(name, task, *args, **kwargs)
+        try:
+            eager = kwargs["eager"] if "eager" in kwargs else len(args) > 4 and args[4]
+            return _wrap_tracer(tracer, task, bool(eager))
+        except Exception:
+            report_internal_error()
+            return tracer
+
+    trace.build_tracer = sentry_build_tracer
+    # The consumer binds build_tracer at import; a worker already imported keeps the original.
+    consumer = sys.modules.get("celery.worker.consumer.consumer")
+    if consumer is not None and getattr(consumer, "build_tracer", None) is original_build:
+        setattr(consumer, "build_tracer", sentry_build_tracer)
+
+    original_failure = trace.TraceInfo.handle_failure
+
+    def sentry_handle_failure(self: Any, task: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
+        # Before Celery stores and logs the failure: its log then adds no second event.
+        try:
+            _report_failure(self.retval, task, req)
+        except Exception:
+            report_internal_error()
+        return original_failure(self, task, req, *args, **kwargs)
+
+    trace.TraceInfo.handle_failure = sentry_handle_failure
+    signals.before_task_publish.connect(_add_trace_headers, weak=False, dispatch_uid="sentry_sdk")
+    signals.worker_process_shutdown.connect(_flush, weak=False, dispatch_uid="sentry_sdk")
+    signals.worker_shutdown.connect(_flush, weak=False, dispatch_uid="sentry_sdk")
+    _patched = True
+    try:
+        _wrap_built_tracers()
+    except Exception:
+        report_internal_error()
+
+
+def _wrap_built_tracers() -> None:
+    """Wrap the tracers apps built before this setup (``init`` in ``worker_process_init`` does that)."""
+    state = sys.modules.get("celery._state")
+    active = getattr(state, "_get_active_apps", None)
+    if active is None:
+        return
+    for app in list(active()):
+        if not getattr(app, "finalized", False):
+            continue  # no tracer built yet: the patched build_tracer builds them
+        for task in list(app.tasks.values()):
+            tracer = vars(task).get("__trace__")
+            if tracer is not None:
+                task.__trace__ = _wrap_tracer(tracer, task, False)
+
+
+# -- running a task -------------------------------------------------------------------------------
+
+
+def _wrap_tracer(tracer: Callable[..., Any], task: Any, eager: bool) -> Callable[..., Any]:
+    """``tracer`` (what ``build_tracer`` returned), run as one task under the SDK."""
+    if getattr(tracer, "_sentry_wrapped", False):
+        return tracer
+    name = str(getattr(task, "name", None) or "unknown")
+
+    def sentry_trace_task(uuid: Any, args: Any, kwargs: Any, request: Any = None) -> Any:
+        layer = None
+        try:
+            if _enabled() is not None:
+                layer = isolation_scope()
+                scope = layer.__enter__()
+                job = Job(task, name, uuid, args, kwargs, request, eager)
+                job.inherited = _propagation.scope_trace(scope)
+                scope.set_transaction_name(name, "task")
+                scope.add_event_processor(job)
+                token = current_job.set(job)
+        except Exception:
+            report_internal_error()
+            if layer is not None:
+                layer.__exit__(None, None, None)
+                layer = None
+        if layer is None:
+            return tracer(uuid, args, kwargs, request)
+        try:
+            return tracer(uuid, args, kwargs, request)
+        except Exception as exc:
+            # Only with propagate (apply(throw=True), task_eager_propagates): Celery re-raises.
+            if not job.reported and _reportable(task, exc):
+                job.reported = True
+                capture_unhandled(CeleryIntegration, exc, MECHANISM)
+            raise
+        finally:
+            current_job.reset(token)
+            layer.__exit__(None, None, None)
+
+    sentry_trace_task._sentry_wrapped = True  # type: ignore[attr-defined]
+    return sentry_trace_task
+
+
+def _reportable(task: Any, exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure to report: not Retry/Ignore/Reject, not in the task's ``throws``."""
+    if isinstance(exc, _NOT_FAILURES):
+        return False
+    try:
+        throws = getattr(task, "throws", None)
+        return not (throws and isinstance(exc, throws))
+    except Exception:  # a throws that is not a tuple of exception classes: Celery's problem
+        return True
+
+
+def _report_failure(exc: Any, task: Any, req: Any) -> None:
+    """The failure of ``task`` (Celery handles it next), sent unless expected or already sent."""
+    if not isinstance(exc, Exception) or not _reportable(task, exc) or _enabled() is None:
+        return
+    job = current_job.get()
+    if job is not None and job.task is task:
+        if not job.reported:
+            job.reported = True
+            capture_unhandled(CeleryIntegration, exc, MECHANISM)
+        return
+    # A tracer this integration never wrapped: the report still gets the task's name and data.
+    name = str(getattr(task, "name", None) or "unknown")
+    args, kwargs = getattr(req, "args", None), getattr(req, "kwargs", None)
+    job = Job(task, name, getattr(req, "id", None), args, kwargs, req, False)
+    job.reported = True
+    with isolation_scope() as scope:
+        scope.set_transaction_name(name, "task")
+        scope.add_event_processor(job)
+        capture_unhandled(CeleryIntegration, exc, MECHANISM)
+
+
+def _flush(**_: Any) -> None:
+    """Send what is queued before the process exits (a prefork child exits with ``os._exit``)."""
+    try:
+        if _enabled() is not None:
+            get_client().flush()
+    except Exception:
+        report_internal_error()
+
+
+# -- publishing -----------------------------------------------------------------------------------
+
+
+def _add_trace_headers(sender: Any = None, headers: Any = None, **_: Any) -> None:
+    """``before_task_publish``: the publishing context's trace goes into the message headers."""
+    try:
+        if not isinstance(headers, dict) or "sentry-trace" in headers:
+            return  # a trace the caller chose (or headers we cannot write) are left alone
+        integration = _enabled()
+        if integration is None or not integration.propagate_traces:
+            return
+        headers.update(_outgoing_headers())
+    except Exception:
+        report_internal_error()
+
+
+def _outgoing_headers() -> dict[str, str]:
+    """``sentry-trace`` and ``baggage`` for the publishing context.
+
+    Inside a task: the task's trace. Elsewhere: the isolation scope's, made and kept on the scope
+    for its later events and tasks if it has none yet.
+    """
+    scope = get_isolation_scope()
+    trace = _propagation.scope_trace(scope)
+    job = current_job.get()
+    baggage = sampled = None
+    if job is not None and (trace is None or trace is job.inherited):
+        trace = job.trace()
+        baggage, sampled = job.baggage, job.sampled
+    elif trace is None:
+        trace = _propagation.new_trace()
+        scope.set_context("trace", trace)
+    traceparent = f"{trace['trace_id']}-{trace['span_id']}"
+    if sampled is not None:
+        traceparent += f"-{sampled}"
+    return {"sentry-trace": traceparent, "baggage": baggage or _propagation.head_baggage(trace["trace_id"])}
