@@ -35,14 +35,7 @@ __all__ = ["AsgiRequest", "asgi_content_length", "endpoint_name", "report_reques
 
 def asgi_content_length(scope: Mapping[str, Any]) -> int | None:
     """The request's declared ``Content-Length``, if it has a valid one."""
-    for name, value in scope.get("headers") or ():
-        if name == b"content-length":
-            try:
-                length = int(value)
-            except (TypeError, ValueError):
-                return None
-            return length if length >= 0 else None
-    return None
+    return _body_length(scope)[1]
 
 
 def _body_length(scope: Mapping[str, Any]) -> tuple[bool, int | None]:
@@ -87,7 +80,7 @@ class AsgiRequest(RequestContext):
 
     ``live`` is the scope the framework goes on filling in (route, endpoint, user); at event time
     ``asgi_scope`` is that scope with the ``root_path`` and ``path`` it arrived with (routing into
-    a mount rewrites them), the root path dropped when the path already starts with it.
+    a mount rewrites them).
 
     ``prepare(request)``, if set, runs at event time, before the request data is built, for the
     framework to name the request and supply its user; ``app`` is the framework application the
@@ -119,13 +112,7 @@ class AsgiRequest(RequestContext):
         return live
 
     def __call__(self, event: Any, hint: Any) -> Any:
-        scope = self.arrived_scope()
-        root_path, path = self.arrived
-        if root_path and isinstance(path, str) and path.startswith(root_path):
-            # Servers now put root_path in path too (uvicorn 0.26+, the ASGI spec's reading):
-            # the URL is then the path alone.
-            scope = {**scope, "root_path": ""}
-        self.asgi_scope = scope
+        self.asgi_scope = self.arrived_scope()
         prepare = self.prepare
         if prepare is not None:
             try:
