@@ -458,21 +458,28 @@ class ScopeReentry:
     """``with entry:``, as often as needed, runs each block in one isolation scope.
 
     For code that keeps coming back to a scope of its own, such as a web request's response
-    iterated chunk by chunk: the layer is made once and pushed again for each block, which costs
-    a context-variable write instead of building a layer. Blocks must not nest.
+    iterated chunk by chunk: one layer is pushed again for each block, which costs a
+    context-variable write instead of building a layer. ``block`` may be what
+    ``isolation_scope()`` returned for that scope (the request's own block, already left): its
+    layer is then the one pushed again. Blocks must not nest.
     """
 
     __slots__ = ("_hub", "_isolation", "_layer")
 
-    def __init__(self, isolation: Scope) -> None:
+    def __init__(self, isolation: Scope, block: object = None) -> None:
         self._isolation = isolation
-        self._hub: Hub | None = None
-        self._layer: _Layer | None = None
+        reuse = type(block) is _Layer and block.isolation is isolation and block.hub is not None
+        self._layer: _Layer | None = block if reuse else None  # type: ignore[assignment]
+        self._hub: Hub | None = self._layer.hub if self._layer is not None else None
 
     def __enter__(self) -> Scope:
-        hub = Hub.current
+        hub = _current_hub.get() or Hub.current
         layer = self._layer
-        if layer is None or self._hub is not hub or layer.owner is not _current_task():
+        if (
+            layer is None
+            or self._hub is not hub
+            or ((layer.owner is not None or "asyncio" in sys.modules) and layer.owner is not _current_task())
+        ):
             top = hub._writable_layer()
             layer = self._layer = hub._push(top.current, self._isolation, self._isolation, inherited=True)
             self._hub = hub
@@ -482,8 +489,16 @@ class ScopeReentry:
 
     def __exit__(self, *exc: object) -> None:
         layer = self._layer
-        if layer is not None:
-            layer.__exit__(None, None, None)
+        if layer is None:
+            return
+        hub, token = self._hub, layer.token
+        if hub is not None and token is not None and hub._pushed.get()[-1:] == (layer,):
+            try:
+                hub._pushed.reset(token)
+                return
+            except ValueError:  # the token belongs to another context
+                pass
+        layer.__exit__(None, None, None)
 
 
 class _yield_scope:  # noqa: N801 - behaves as the generator function it replaces

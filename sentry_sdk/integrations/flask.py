@@ -142,9 +142,12 @@ def _on_request_started(sender: Any, **extra: Any) -> None:
         context = current_request()
         if context is None:
             return
-        integration = get_client().get_integration(FlaskIntegration)
+        integration = context.integration
         if not isinstance(integration, FlaskIntegration):
-            return
+            # The request was started by another runner (a SentryWsgiMiddleware around the app).
+            integration = get_client().get_integration(FlaskIntegration)
+            if not isinstance(integration, FlaskIntegration):
+                return
         request = _request._get_current_object()
         rule = request.url_rule
         if rule is not None:

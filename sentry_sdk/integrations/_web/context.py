@@ -41,7 +41,8 @@ class RequestContext:
 
     Set by adapters: ``transaction``/``source`` (the route), ``body`` (``limit -> (data, notes)``
     or ``None`` to fall back to the tee), ``user`` (``() -> dict``, called only with PII),
-    ``extra_request`` (``() -> dict`` of request fields a framework knows better), ``route``
+    ``extra_request`` (``() -> dict`` of request fields a framework knows better), ``integration``
+    (the enabled integration instance, set by the runner), ``route``
     (``() -> (transaction, source) | None``, asked at event time when no name was set, for a
     framework whose route is cheaper to name only when an event needs it).
     """
@@ -51,6 +52,7 @@ class RequestContext:
         "body",
         "environ",
         "extra_request",
+        "integration",
         "route",
         "scope",
         "source",
@@ -77,6 +79,8 @@ class RequestContext:
         self.user: Callable[[], dict[str, Any] | None] | None = None
         self.extra_request: Callable[[], dict[str, Any] | None] | None = None
         self.route: Callable[[], tuple[str, str] | None] | None = None
+        # The enabled integration instance the request runs under (its options), if any.
+        self.integration: Any = None
         self.scope: Scope | None = None
 
     def name(self, transaction: str | None, source: str) -> None:

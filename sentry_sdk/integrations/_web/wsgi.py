@@ -11,7 +11,7 @@ from ..._log import report_internal_error
 from ...api import get_client, get_isolation_scope
 from ...hub import ScopeReentry
 from .._capture import capture_unhandled
-from .body import InputTee, body_limit
+from .body import BODY_LIMITS, InputTee
 from .context import RequestContext, _current, finish_request, start_request
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -47,19 +47,18 @@ def run_wsgi(
     and not enabled, or inside a request that already runs under the SDK.
     """
     client = get_client()
-    if (
-        not client.options
-        or (integration is not None and client.get_integration(integration) is None)
-        or _current.get() is not None
-    ):
+    options = client.options
+    enabled = client.get_integration(integration) if integration is not None else None
+    if not options or (integration is not None and enabled is None) or _current.get() is not None:
         return app(environ, start_response)
     try:
-        limit = body_limit(client.options)
+        limit = BODY_LIMITS.get(options.get("max_request_body_size") or "medium", 10_000)
         stream = environ.get("wsgi.input")
         tee = None
         if stream is not None and limit != 0:
             tee = environ["wsgi.input"] = InputTee(stream, limit, _content_length(environ))
         context = RequestContext(environ=environ, tee=tee, use_x_forwarded_for=use_x_forwarded_for)
+        context.integration = enabled
         started = start_request(context)
     except Exception:
         report_internal_error()
@@ -74,7 +73,7 @@ def run_wsgi(
             finish_request(started)
     if type(response) is list or type(response) is tuple:
         return response
-    return _ScopedResponse(response, context, integration, mechanism)
+    return _ScopedResponse(response, context, integration, mechanism, started[0] if started else None)
 
 
 _PLAIN_ITERATORS: frozenset[type] = frozenset(
@@ -93,12 +92,14 @@ class _ScopedResponse:
         context: RequestContext,
         integration: type[Integration] | str | None,
         mechanism: str,
+        block: object = None,
     ) -> None:
         self._response = response
         self._context = context
         self._integration = integration
         self._mechanism = mechanism
-        self._entry = ScopeReentry(context.scope or get_isolation_scope())
+        # The request's own layer (``block``) is pushed again for each chunk.
+        self._entry = ScopeReentry(context.scope or get_isolation_scope(), block)
         self._iterator: Iterator[bytes] | None = None
         # Getting the iterator is the response's own plumbing (a generator's body does not run
         # yet), so it is taken here, to know which kind of iterator it is.
