@@ -15,7 +15,8 @@ is enabled and Starlette's is not (``auto_enabling_integrations=False`` and only
 from __future__ import annotations
 
 from . import DidNotEnable
-from .starlette import StarletteIntegration, parse_version
+from ._versions import parse_version
+from .starlette import StarletteIntegration
 
 __all__ = ["FastApiIntegration"]
 

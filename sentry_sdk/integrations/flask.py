@@ -24,6 +24,7 @@ from .._log import report_internal_error
 from ..api import get_client
 from . import DidNotEnable, Integration
 from ._capture import capture_unhandled
+from ._versions import parse_version
 from ._web.body import RAW, body_data
 from ._web.context import current_request
 from ._web.options import DEFAULT_HTTP_METHODS_TO_CAPTURE, check_choice, check_methods
@@ -84,7 +85,7 @@ class FlaskIntegration(Integration):
         except ImportError:
             raise DidNotEnable("Flask is not installed") from None
         version = _installed_version()
-        if version is not None and _parse_version(version) < MINIMUM_VERSION:
+        if version is not None and parse_version(version) < MINIMUM_VERSION:
             raise DidNotEnable(f"Flask {version} found; 1.1 or newer is required")
         # Flask before 2.3 works without blinker, with signals that cannot be connected to.
         # (Read from the module's dict: Flask 2.3 warns when the attribute itself is read.)
@@ -119,19 +120,6 @@ def _installed_version() -> str | None:
         return version("flask")
     except PackageNotFoundError:  # importable, but without metadata (vendored): cannot tell
         return None
-
-
-def _parse_version(version: str) -> tuple[int, ...]:
-    """``"2.0.1rc1"`` -> ``(2, 0)``: the release's major and minor numbers."""
-    numbers = []
-    for part in version.split(".")[:2]:
-        digits = ""
-        for char in part:
-            if not char.isdigit():
-                break
-            digits += char
-        numbers.append(int(digits or 0))
-    return tuple(numbers)
 
 
 # -- signal receivers: attribute writes only; the work happens when an event is sent ----------

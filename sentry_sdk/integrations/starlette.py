@@ -32,6 +32,7 @@ from .._log import report_internal_error
 from ..api import get_client
 from . import DidNotEnable, Integration
 from ._capture import capture_unhandled
+from ._versions import parse_version
 from ._web.asgi import AsgiRequest, asgi_content_length, endpoint_name, report_request_error, run_asgi
 from ._web.body import body_data
 from ._web.context import current_request
@@ -99,19 +100,6 @@ class StarletteIntegration(Integration):
         if version and parse_version(version) < MINIMUM_VERSION:
             raise DidNotEnable(f"Starlette {version} found; 0.19.1 or newer is required")
         _patch()
-
-
-def parse_version(version: str) -> tuple[int, ...]:
-    """``"0.19.1rc1"`` -> ``(0, 19, 1)``: the release's first three numbers."""
-    numbers = []
-    for part in version.split(".")[:3]:
-        digits = ""
-        for char in part:
-            if not char.isdigit():
-                break
-            digits += char
-        numbers.append(int(digits or 0))
-    return tuple(numbers)
 
 
 def _active() -> StarletteIntegration | None:

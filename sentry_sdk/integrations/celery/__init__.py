@@ -31,6 +31,7 @@ from ..._log import report_internal_error
 from ...api import get_client, get_isolation_scope, isolation_scope
 from .. import DidNotEnable, Integration
 from .._capture import capture_unhandled
+from .._versions import parse_version
 from . import _job, _propagation
 from ._job import Job, current_job
 
@@ -81,7 +82,7 @@ class CeleryIntegration(Integration):
         except ImportError as exc:
             raise DidNotEnable("Celery is not installed") from exc
         found = str(getattr(celery, "__version__", "0"))
-        if _version(found) < _MIN_VERSION:
+        if parse_version(found) < _MIN_VERSION:
             raise DidNotEnable(f"Celery {found} found; 4.4.7 or newer is required")
         _patch()
 
@@ -96,19 +97,6 @@ def _check_patterns(value: Any) -> tuple[str, ...] | None:
         if not isinstance(item, str):
             raise TypeError(f"CeleryIntegration: exclude_beat_tasks must hold strings, got {item!r}")
     return patterns
-
-
-def _version(text: str) -> tuple[int, ...]:
-    """``"5.3.0rc1"`` as ``(5, 3, 0)``."""
-    parts = []
-    for piece in text.split(".")[:3]:
-        digits = ""
-        for char in piece:
-            if not char.isdigit():
-                break
-            digits += char
-        parts.append(int(digits or 0))
-    return tuple(parts)
 
 
 def _enabled() -> CeleryIntegration | None:
