@@ -4,7 +4,8 @@ One file per envelope, written atomically (a temporary name, then a rename), so 
 at any moment leaves whole files or none. Bounded in count and bytes: the oldest files go first.
 A file is claimed by renaming it to a name of the claiming process before it is read, so two
 processes sharing the directory never send the same file twice; a claimed file whose process died
-is taken over after a while. A file that cannot be read is removed.
+is taken over after a while. A file that cannot be read is removed, and so is the temporary file
+of a process killed while writing one, once it is as old as a stale claim.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = ["Spool"]
 
 _SUFFIX = ".envelope"
 _CLAIMED = ".claimed-"
+_TEMPORARY = ".tmp-"
 # A claim older than this belongs to a process that died while sending: the file is free again.
 _STALE_CLAIM_SECONDS = 300.0
 
@@ -34,7 +36,7 @@ class Spool:
     def write(self, body: bytes) -> list[str]:
         """Store one envelope; returns the names of older files dropped to stay within bounds."""
         name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}{_SUFFIX}"
-        temporary = os.path.join(self.directory, f".tmp-{name}")
+        temporary = os.path.join(self.directory, f"{_TEMPORARY}{name}")
         with open(temporary, "wb") as f:
             f.write(body)
             f.flush()
@@ -119,11 +121,16 @@ class Spool:
         except OSError:
             return
         for name in names:
-            if _CLAIMED not in name:
+            temporary = name.startswith(_TEMPORARY)
+            if not temporary and _CLAIMED not in name:
                 continue
             path = os.path.join(self.directory, name)
             try:
-                if now - os.path.getmtime(path) > _STALE_CLAIM_SECONDS:
+                if now - os.path.getmtime(path) <= _STALE_CLAIM_SECONDS:
+                    continue
+                if temporary:  # never finished: its writer died between writing and renaming it
+                    os.remove(path)
+                else:
                     os.rename(path, os.path.join(self.directory, name.split(_CLAIMED, 1)[0]))
             except OSError:
                 pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ def transport() -> HttpTransport:
 
 
 def waiting(directory: Path) -> list[str]:
-    return sorted(n for n in os.listdir(directory) if n.endswith(".envelope"))
+    """The whole envelopes waiting: not the temporary file of a write a SIGKILL interrupted."""
+    return sorted(n for n in os.listdir(directory) if n.endswith(".envelope") and not n.startswith("."))
 
 
 def test_envelopes_for_an_unreachable_server_are_spooled_then_sent_by_the_next_process(
@@ -84,6 +86,22 @@ def test_the_spool_is_bounded_and_drops_the_oldest(tmp_path: Path) -> None:
     dropped = [spool.write(f"{i}".encode()) for i in range(5)]
     assert [[], [], [], 1, 1] == [d if not d else len(d) for d in dropped]
     assert [b"2", b"3", b"4"] == [body for _, body in spool.claim()]
+
+
+def test_a_write_interrupted_by_a_kill_is_never_sent_and_its_leftover_goes_in_time(tmp_path: Path) -> None:
+    """A process killed mid-write leaves a temporary file: not an envelope, removed once stale."""
+    spool = Spool(str(tmp_path))
+    spool.write(b"whole")
+    fresh = tmp_path / ".tmp-00000000000000000002-1-ab.envelope"
+    stale = tmp_path / ".tmp-00000000000000000001-1-cd.envelope"
+    fresh.write_bytes(b"half of a fresh wr")  # a live process may still be writing this one
+    stale.write_bytes(b"half of an old wr")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    assert 1 == len(spool)
+    assert [b"whole"] == [body for _, body in spool.claim()]
+    assert fresh.exists()
+    assert not stale.exists()
 
 
 def test_two_processes_sharing_the_spool_never_send_a_file_twice(tmp_path: Path) -> None:
