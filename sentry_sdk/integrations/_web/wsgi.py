@@ -81,10 +81,13 @@ _PLAIN_ITERATORS: frozenset[type] = frozenset(
 )
 
 
+_END = object()  # what next() gives at the end of a response's iterator
+
+
 class _ScopedResponse:
     """The application's response iterable, iterated and closed in the request's scope."""
 
-    __slots__ = ("_context", "_entry", "_integration", "_iterator", "_mechanism", "_response")
+    __slots__ = ("_entry", "_integration", "_iterator", "_mechanism", "_response")
 
     def __init__(
         self,
@@ -95,7 +98,6 @@ class _ScopedResponse:
         block: object = None,
     ) -> None:
         self._response = response
-        self._context = context
         self._integration = integration
         self._mechanism = mechanism
         # The request's own layer (``block``) is pushed again for each chunk.
@@ -117,35 +119,38 @@ class _ScopedResponse:
             # A list's (or bytes', tuple's) iterator runs no code of the program's: no need to
             # enter the request's scope for it (Django's responses iterate a list).
             return next(iterator)  # type: ignore[arg-type]
-        token = _current.set(self._context)
+        # The request's scope is entered for the chunk only; the end of the iteration is taken as
+        # a sentinel inside it, and StopIteration raised outside it, so that the exception does not
+        # travel through the scope's exit. (current_request() is not set again: the adapters ask
+        # for it while the app is called, not while its response is iterated.)
+        entry = self._entry
+        entry.__enter__()
         try:
-            with self._entry:
-                try:
-                    if iterator is None:
-                        iterator = self._iterator = iter(self._response)
-                    return next(iterator)
-                except StopIteration:
-                    raise
-                except Exception as exc:
-                    capture_unhandled(self._integration, exc, self._mechanism)
-                    raise
+            if iterator is None:
+                iterator = self._iterator = iter(self._response)
+            chunk = next(iterator, _END)
+        except Exception as exc:
+            capture_unhandled(self._integration, exc, self._mechanism)
+            raise
         finally:
-            _current.reset(token)
+            entry.__exit__(None, None, None)
+        if chunk is _END:
+            raise StopIteration
+        return chunk  # type: ignore[return-value]
 
     def close(self) -> None:
         close = getattr(self._response, "close", None)
         if close is None:
             return
-        token = _current.set(self._context)
+        entry = self._entry
+        entry.__enter__()
         try:
-            with self._entry:
-                try:
-                    close()
-                except Exception as exc:
-                    capture_unhandled(self._integration, exc, self._mechanism)
-                    raise
+            close()
+        except Exception as exc:
+            capture_unhandled(self._integration, exc, self._mechanism)
+            raise
         finally:
-            _current.reset(token)
+            entry.__exit__(None, None, None)
 
     def __getattr__(self, name: str) -> Any:
         # wsgi.file_wrapper's filelike and friends: servers look for them on the response.
