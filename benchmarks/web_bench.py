@@ -5,6 +5,7 @@
     python benchmarks/web_bench.py --rounds 5 --markdown
     python benchmarks/web_bench.py --apps flask,django # a subset of wsgi, flask, django, starlette, fastapi
     python benchmarks/web_bench.py --clock cpu         # the calling thread's CPU time, on a loaded machine
+    python benchmarks/web_bench.py --instructions      # machine instructions per request, under valgrind
 
 Five applications are called in-process, without sockets, so that the SDK's cost is not hidden
 behind the network: a bare WSGI application in ``SentryWsgiMiddleware``, a Flask view, a Django view
@@ -23,6 +24,15 @@ thread only; the SDK's background sending is not counted). Overhead is the SDK p
 minus the floor's. The driver alternates the two packages and prints medians and ratios
 ours/theirs. Shared machines are noisy: compare ratios from one run, not times across runs; the
 call counts do not depend on the machine's load.
+
+``--instructions`` measures what neither clock can on a shared machine: the machine instructions
+the calling thread executes per request, counted by valgrind's callgrind (``valgrind`` must be on
+PATH; about 20 minutes for all apps). Each (application, package, SDK on or off, view) runs twice
+in fresh interpreters, with the same start-up and a different number of requests; the difference
+of the main thread's instruction counts divided by the difference of the requests is the cost of
+one request, start-up and the SDK's background thread excluded. The counts repeat within a few
+per mille from run to run, whatever the load; Python calls are weighted by what they do, unlike
+the call counts.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import gzip
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -421,12 +432,9 @@ def _init(sentry_sdk: Any, dsn: str, framework: str | None) -> str:
     return f"{failure}; measured with auto_enabling_integrations=False"
 
 
-def worker(app_name: str, dsn: str, clock: str = "wall") -> dict[str, Any]:
-    """Measure one application in this process, with the SDK when ``dsn`` is not "-"."""
+def _setup(app_name: str, dsn: str) -> tuple[Any, Any, dict[str, Any]]:
+    """The application of ``app_name``, with the SDK when ``dsn`` is not "-": app, flush, facts."""
     import warnings
-
-    global _clock
-    _clock = CLOCKS[clock]
 
     warnings.simplefilter("ignore")  # deprecation warnings of either package are not our subject
     sdk = dsn != "-"
@@ -447,6 +455,16 @@ def worker(app_name: str, dsn: str, clock: str = "wall") -> dict[str, Any]:
     if sdk:
         result["versions"]["sentry_sdk"] = sentry_sdk.VERSION
         result["integrations"] = sorted(sentry_sdk.get_client().integrations)
+    return app, flush, result
+
+
+def worker(app_name: str, dsn: str, clock: str = "wall") -> dict[str, Any]:
+    """Measure one application in this process, with the SDK when ``dsn`` is not "-"."""
+    global _clock
+    _clock = CLOCKS[clock]
+
+    sdk = dsn != "-"
+    app, flush, result = _setup(app_name, dsn)
 
     if app_name in ("starlette", "fastapi"):
         import asyncio
@@ -491,6 +509,39 @@ def _events(dsn: str) -> float:
     base = dsn.split("@", 1)[1].rsplit("/", 1)[0]
     with urllib.request.urlopen(f"http://{base}/count/{key}", timeout=10) as response:
         return float(json.loads(response.read()).get("event", 0))
+
+
+def counted(app_name: str, dsn: str, path: str, number: int) -> None:
+    """Set up as ``worker`` does, warm up, then request ``path`` ``number`` times (under valgrind).
+
+    Failing requests flush the SDK's queue every 25, as the timed batches do.
+    """
+    app, flush, _ = _setup(app_name, dsn)
+    every = 25 if path == "/error" else number + 1
+    if app_name in ("starlette", "fastapi"):
+        import asyncio
+
+        async def run() -> None:
+            call = _asgi_caller(app, path)
+            for _ in range(20):
+                await call()
+            flush()
+            for n in range(number):
+                await call()
+                if n % every == every - 1:
+                    flush()
+
+        asyncio.run(run())
+    else:
+        call = _wsgi_caller(app, path)
+        for _ in range(20):
+            call()
+        flush()
+        for n in range(number):
+            call()
+            if n % every == every - 1:
+                flush()
+    flush()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -739,6 +790,128 @@ def _notes(samples: dict[tuple[str, str, str], list[dict[str, Any]]], apps: list
     return notes
 
 
+# Requests per run of the instruction counts: the difference of the two is what is divided by.
+_COUNTS = {"/": (100, 600), "/error": (20, 120)}
+
+
+def _main_thread_instructions(python: str, env: dict[str, str], cwd: str, args: list[str]) -> float:
+    """Instructions the main thread of ``python this-file --counted ARGS`` executes, by callgrind."""
+    out_dir = tempfile.mkdtemp()
+    out_file = os.path.join(out_dir, "callgrind.out")
+    run = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--separate-threads=yes",
+            f"--callgrind-out-file={out_file}",
+            python,
+            str(Path(__file__).resolve()),
+            "--counted",
+            *args,
+        ],
+        env={**env, "PYTHONHASHSEED": "0"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    try:
+        if run.returncode:
+            lines = run.stderr.strip().splitlines()
+            raise RuntimeError(lines[-1] if lines else f"exit {run.returncode}")
+        with open(out_file + "-01") as main_thread:  # thread 1 is the main thread
+            for line in main_thread:
+                if line.startswith("summary:"):
+                    return float(line.split()[1])
+        raise RuntimeError("callgrind wrote no summary")
+    finally:
+        for name in os.listdir(out_dir):
+            os.unlink(os.path.join(out_dir, name))
+        os.rmdir(out_dir)
+
+
+def _instructions(
+    apps: list[str], sides: dict[str, tuple[str, dict[str, str]]], sink: _Sink, cwd: str
+) -> dict[str, dict[str, float]]:
+    """Per-request instructions for every (app, side, mode, view), two valgrind runs each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs: dict[tuple[str, str, str, str, int], Any] = {}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for app in apps:
+            for side, (python, env) in sides.items():
+                for mode in ("floor", "sdk"):
+                    dsn = sink.dsn(f"{app}{side}count") if mode == "sdk" else "-"
+                    for path, numbers in _COUNTS.items():
+                        for number in numbers:
+                            args = [app, dsn, path, str(number)]
+                            jobs[(app, side, mode, path, number)] = pool.submit(
+                                _main_thread_instructions, python, env, cwd, args
+                            )
+        results: dict[tuple[str, str, str, str], float] = {}
+        for (app, side, mode, path, number), job in jobs.items():
+            low, high = _COUNTS[path]
+            if number != high:
+                continue
+            try:
+                per_request = (job.result() - jobs[(app, side, mode, path, low)].result()) / (high - low)
+            except Exception as exc:
+                print(f"{app}, {side}, {mode}, {path}: {exc}", file=sys.stderr)
+                per_request = float("nan")
+            results[(app, side, mode, path)] = per_request
+    rows: dict[str, dict[str, float]] = {}
+    for app in apps:
+        row: dict[str, float] = {}
+        for side in sides:
+            for path, label in (("/", "ok"), ("/error", "error")):
+                floor = results[(app, side, "floor", path)]
+                row[f"{side} {label} floor"] = floor
+                row[f"{side} {label}"] = results[(app, side, "sdk", path)] - floor
+        for label in ("ok", "error"):
+            row[f"{label} ratio"] = _ratio(row[f"ours {label}"], row[f"theirs {label}"])
+        rows[app] = row
+    return rows
+
+
+def _instruction_table(rows: dict[str, dict[str, float]], markdown: bool) -> list[str]:
+    header = [
+        "app",
+        "floor k instructions ours / theirs",
+        "ours, tracing off: + k instructions",
+        "sentry-sdk, tracing off: + k instructions",
+        "ours / theirs",
+        "error floor k instructions",
+        "error path ours: + k instructions",
+        "error path sentry-sdk: + k instructions",
+        "ours / theirs",
+    ]
+    body = [
+        [
+            app,
+            f"{r['ours ok floor'] / 1e3:.1f} / {r['theirs ok floor'] / 1e3:.1f}",
+            f"{r['ours ok'] / 1e3:.1f}",
+            f"{r['theirs ok'] / 1e3:.1f}",
+            f"{r['ok ratio']:.3f}",
+            f"{r['ours error floor'] / 1e3:.1f}",
+            f"{r['ours error'] / 1e3:.1f}",
+            f"{r['theirs error'] / 1e3:.1f}",
+            f"{r['error ratio']:.3f}",
+        ]
+        for app, r in rows.items()
+    ]
+    if markdown:
+        return [
+            "| " + " | ".join(header) + " |",
+            "|---|" + "---:|" * (len(header) - 1),
+            *("| " + " | ".join(cells) + " |" for cells in body),
+        ]
+    widths = [max(len(h), *(len(c[i]) for c in body)) for i, h in enumerate(header)]
+    return [
+        "  ".join(h.ljust(w) for h, w in zip(header, widths)),
+        *("  ".join(c.rjust(w) for c, w in zip(cells, widths)) for cells in body),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -754,11 +927,22 @@ def main() -> int:
         help="wall: time.perf_counter (default); cpu: the calling thread's CPU time, which a"
         " loaded machine's other processes do not inflate (but GIL waits are not counted either)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count the calling thread's machine instructions per request under valgrind, instead"
+        " of timing (deterministic on a loaded machine; needs valgrind)",
+    )
     parser.add_argument("--worker", nargs=3, metavar=("APP", "DSN", "CLOCK"), help=argparse.SUPPRESS)
+    parser.add_argument("--counted", nargs=4, metavar=("APP", "DSN", "PATH", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
         print(json.dumps(worker(*args.worker)))
+        return 0
+    if args.counted:
+        app_name, dsn, path, number = args.counted
+        counted(app_name, dsn, path, int(number))
         return 0
 
     apps = [a for a in args.apps.split(",") if a]
@@ -779,6 +963,18 @@ def main() -> int:
     print(f"theirs: {_version(*sides['theirs'], cwd)}", file=sys.stderr)
 
     sink = _Sink()
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            parser.error("--instructions needs valgrind on PATH")
+        started = time.perf_counter()
+        counts = _instructions(apps, sides, sink, cwd)
+        print(
+            f"Run on {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}, "
+            f"instructions of the calling thread per request (callgrind), "
+            f"{time.perf_counter() - started:.0f} s.\n"
+        )
+        print("\n".join(_instruction_table(counts, args.markdown)))
+        return 0
     samples: dict[tuple[str, str, str], list[dict[str, Any]]] = {
         (app, side, mode): [] for app in apps for side in sides for mode in ("floor", "sdk")
     }
