@@ -9,13 +9,17 @@ from .api import (
     capture_exception,
     capture_message,
     configure_scope,
+    continue_trace,
     flush,
     flush_async,
+    get_baggage,
     get_client,
     get_current_hub,
     get_current_scope,
+    get_current_span,
     get_global_scope,
     get_isolation_scope,
+    get_traceparent,
     init,
     is_initialized,
     isolation_scope,
@@ -25,10 +29,14 @@ from .api import (
     set_context,
     set_extra,
     set_level,
+    set_measurement,
     set_tag,
     set_tags,
     set_transaction_name,
     set_user,
+    start_span,
+    start_transaction,
+    update_current_span,
 )
 from .consts import VERSION
 from .hub import Hub
@@ -40,6 +48,7 @@ if TYPE_CHECKING:
 
     from . import integrations
     from .client import Client
+    from .tracing import trace
     from .transport import HttpTransport, Transport
 
 # Loaded on first access (``sentry_sdk.Client``, ``from sentry_sdk import Transport``): the
@@ -49,6 +58,8 @@ _LAZY = {
     "HttpTransport": ("transport", "HttpTransport"),
     "Transport": ("transport", "Transport"),
     "integrations": ("integrations", None),
+    "trace": ("tracing", "trace"),
+    "tracing": ("tracing", None),
 }
 
 
@@ -77,13 +88,17 @@ __all__ = [
     "capture_exception",
     "capture_message",
     "configure_scope",
+    "continue_trace",
     "flush",
     "flush_async",
+    "get_baggage",
     "get_client",
     "get_current_hub",
     "get_current_scope",
+    "get_current_span",
     "get_global_scope",
     "get_isolation_scope",
+    "get_traceparent",
     "init",
     "integrations",
     "is_initialized",
@@ -94,8 +109,13 @@ __all__ = [
     "set_context",
     "set_extra",
     "set_level",
+    "set_measurement",
     "set_tag",
     "set_tags",
     "set_transaction_name",
     "set_user",
+    "start_span",
+    "start_transaction",
+    "trace",
+    "update_current_span",
 ]

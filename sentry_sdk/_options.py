@@ -109,6 +109,37 @@ def _is_error_filters(v: Any) -> bool:
     )
 
 
+def _is_opt_rate(v: Any) -> bool:
+    return v is None or _is_rate(v)
+
+
+def _is_propagation_targets(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple, set, frozenset)):
+        return False
+    return all(isinstance(t, str) or hasattr(t, "search") for t in v)
+
+
+def _is_status_codes(v: Any) -> bool:
+    if not isinstance(v, (set, frozenset, list, tuple, range)):
+        return False
+    return all(isinstance(c, int) and not isinstance(c, bool) for c in v)
+
+
+def _is_experiments(v: Any) -> bool:
+    if not isinstance(v, dict):
+        return False
+    spans = v.get("max_spans")
+    return spans is None or (isinstance(spans, int) and not isinstance(spans, bool) and spans >= 0)
+
+
+def _is_functions_to_trace(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and all(
+        isinstance(f, dict) and isinstance(f.get("qualified_name"), str) for f in v
+    )
+
+
 def _is_dsn(v: Any) -> bool:
     return v is None or isinstance(v, (str, Dsn))
 
@@ -129,6 +160,21 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
     "error_sampler": (None, _is_opt_callable, "a callable or None"),
     "max_breadcrumbs": (DEFAULT_MAX_BREADCRUMBS, _is_count, "a non-negative int"),
     "before_send": (None, _is_opt_callable, "a callable or None"),
+    "before_send_transaction": (None, _is_opt_callable, "a callable or None"),
+    "traces_sample_rate": (None, _is_opt_rate, "a number between 0 and 1, or None"),
+    "traces_sampler": (None, _is_opt_callable, "a callable or None"),
+    "enable_tracing": (None, _is_opt_bool, "a bool or None"),
+    "propagate_traces": (True, _is_bool, "a bool"),
+    "trace_propagation_targets": (
+        [".*"],
+        _is_propagation_targets,
+        "a list of regular expressions (strings or compiled) or None",
+    ),
+    "strict_trace_continuation": (False, _is_bool, "a bool"),
+    "trace_ignore_status_codes": (frozenset(), _is_status_codes, "a set of int HTTP status codes"),
+    "functions_to_trace": ([], _is_functions_to_trace, "a list of {'qualified_name': str} dicts"),
+    "org_id": (None, _is_opt_str, "an organization id string or None"),
+    "_experiments": ({}, _is_experiments, "a dict (its 'max_spans': a non-negative int)"),
     "before_breadcrumb": (None, _is_opt_callable, "a callable or None"),
     "ignore_errors": ([], _is_error_filters, "a list of exception classes or names"),
     "in_app_include": ([], _is_str_list, "a list of module names"),
@@ -168,15 +214,12 @@ _OPTIONS: dict[str, tuple[Any, _Check, str]] = {
 # still starts. ``with_locals`` is the pre-2.0 name of ``include_local_variables``.
 _ACCEPTED_ONLY = frozenset(
     """
-    add_full_stack before_send_transaction
-    enable_backpressure_handling auto_session_tracking traces_sample_rate
-    traces_sampler enable_tracing propagate_traces trace_propagation_targets
-    strict_trace_continuation trace_ignore_status_codes trace_lifecycle ignore_spans
-    before_send_span functions_to_trace instrumenter enable_db_query_source
-    db_query_source_threshold_ms enable_http_request_source http_request_source_threshold_ms org_id
+    add_full_stack enable_backpressure_handling auto_session_tracking trace_lifecycle
+    ignore_spans before_send_span instrumenter enable_db_query_source
+    db_query_source_threshold_ms enable_http_request_source http_request_source_threshold_ms
     stream_gen_ai_spans profiles_sample_rate profiles_sampler profiler_mode profile_lifecycle
     profile_session_sample_rate enable_logs before_send_log enable_metrics before_send_metric
-    spotlight _experiments request_bodies
+    spotlight request_bodies
     """.split()
 )
 
@@ -253,7 +296,9 @@ def resolve_options(dsn: Any = None, options: Mapping[str, Any] | None = None) -
         rv[name] = value
     for name, (default, _, _) in _OPTIONS.items():
         if name not in rv:
-            rv[name] = list(default) if isinstance(default, list) else default
+            if isinstance(default, (list, dict)):
+                default = type(default)(default)  # each client gets its own container
+            rv[name] = default
 
     if rv["dsn"] is None:
         rv["dsn"] = os.environ.get("SENTRY_DSN") or None

@@ -73,6 +73,23 @@ _BAG_VALUES = Shape({}, other=BAG, kept=True)
 # "filtered" id would break the link between services. They are kept as they are.
 _TRACE_IDS: dict[str, Rule] = dict.fromkeys(("trace_id", "span_id", "parent_span_id"), KEEP)
 _CONTEXTS = Shape({"trace": Shape(_TRACE_IDS, other=BAG, kept=True)}, other=BAG, kept=True)
+# A transaction's spans: built by the SDK (kept whole), except what describes the program's work
+# (a query, a URL, data set by the program), which is searched for secrets without databag cuts.
+_SPAN = Shape(
+    {
+        **_TRACE_IDS,
+        "op": KEEP,
+        "status": KEEP,
+        "origin": KEEP,
+        "start_timestamp": KEEP,
+        "timestamp": KEEP,
+        "same_process_as_parent": KEEP,
+        "description": SCAN,
+        "data": SCAN,
+        "tags": SCAN,
+    },
+    other=SCAN,
+)
 EVENT = Shape(
     {
         # The fields Sentry knows that have no rule below are walked as they are, without
@@ -99,6 +116,9 @@ EVENT = Shape(
         "contexts": _CONTEXTS,
         "tags": _BAG_VALUES,
         "user": BAG,
+        "spans": Each(_SPAN),
+        "measurements": KEEP,
+        "transaction_info": KEEP,
         "request": Shape({"data": BAG, "cookies": BAG, "headers": BAG}),
     },
     # A field Sentry does not know is the program's data, moved into extra (see _conform).

@@ -19,11 +19,20 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from typing import Any
 
+    from ._tracing.spans import Span, Transaction
     from .client import Client, NonRecordingClient
     from .types import Breadcrumb, BreadcrumbHint, Event, ExcInfo, Hint
 
 
 __all__ = [
+    "continue_trace",
+    "get_baggage",
+    "get_current_span",
+    "get_traceparent",
+    "set_measurement",
+    "start_span",
+    "start_transaction",
+    "update_current_span",
     "add_attachment",
     "add_breadcrumb",
     "capture_event",
@@ -274,6 +283,113 @@ def use_isolation_scope(isolation_scope: Scope) -> AbstractContextManager[Scope]
 def set_transaction_name(name: str, source: str | None = None) -> None:
     """Name what the program is doing (a route, a task): events get it as their ``transaction``."""
     get_current_scope().set_transaction_name(name, source)
+
+
+# -- tracing (sentry_sdk.tracing holds the model; these work on the current scope) -------------
+
+
+def start_transaction(
+    transaction: Transaction | None = None,
+    instrumenter: str = "sentry",
+    custom_sampling_context: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Transaction:
+    """Start and sample a transaction (``name=``, ``op=``, ``source=``, ``sampled=``...).
+
+    ``with start_transaction(...)`` makes it the current span for the block and sends it at the
+    end, when sampled; without ``with``, call ``finish()``.
+    """
+    from ._tracing.api import start_transaction as _start
+
+    try:
+        return _start(get_current_scope(), transaction, custom_sampling_context, kwargs)
+    except Exception:
+        report_internal_error()
+        from ._tracing.spans import Transaction as _Transaction
+
+        return _Transaction(sampled=False)
+
+
+def start_span(instrumenter: str = "sentry", **kwargs: Any) -> Span:
+    """A child of the current span (``op=``, ``name=``/``description=``); ``with`` it or ``finish()``."""
+    from ._tracing.api import start_span as _start
+
+    try:
+        return _start(get_current_scope(), kwargs)
+    except Exception:
+        report_internal_error()
+        from ._tracing.spans import NoOpSpan
+
+        return NoOpSpan()
+
+
+def get_current_span(scope: Scope | None = None) -> Span | None:
+    """The span running in the current scope (or in ``scope``), if any."""
+    return (scope if scope is not None else get_current_scope())._span
+
+
+def update_current_span(
+    op: str | None = None,
+    name: str | None = None,
+    attributes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Change the current span's op, name or data (nothing happens when no span runs)."""
+    span = get_current_span()
+    if span is None:
+        return
+    if op is not None:
+        span.op = op
+    if name is not None:
+        span.name = name
+    for values in (attributes, data):
+        if values:
+            span.update_data(values)
+
+
+def set_measurement(name: str, value: float, unit: str = "") -> None:
+    """A measurement of the running transaction (``lcp``, ``memory_used``...)."""
+    transaction = get_current_scope().transaction
+    if transaction is not None:
+        transaction.set_measurement(name, value, unit)
+
+
+def continue_trace(
+    environ_or_headers: Any,
+    op: str | None = None,
+    name: str | None = None,
+    source: str | None = None,
+    origin: str = "manual",
+) -> Transaction:
+    """Continue the trace of incoming headers (or a WSGI environ): a transaction to start."""
+    from ._tracing.api import continue_trace as _continue
+
+    try:
+        return _continue(get_current_scope(), environ_or_headers, op, name, source, origin)
+    except Exception:
+        report_internal_error()
+        from ._tracing.spans import Transaction as _Transaction
+
+        return _Transaction(name=name or "", op=op)
+
+
+def get_traceparent() -> str | None:
+    """The ``sentry-trace`` header value for an outgoing request made now."""
+    try:
+        return get_current_scope().get_traceparent()
+    except Exception:
+        report_internal_error()
+        return None
+
+
+def get_baggage() -> str | None:
+    """The ``baggage`` header value for an outgoing request made now."""
+    try:
+        value: str | None = get_current_scope().get_baggage()
+        return value
+    except Exception:
+        report_internal_error()
+        return None
 
 
 async def flush_async(

@@ -22,7 +22,7 @@ from ._options import resolve_options
 from ._serializer import serialize_event
 from ._stacktrace import frames_from_stack, set_in_app
 from .consts import SDK_NAME, SDK_PACKAGE, VERSION
-from .envelope import Envelope, Item
+from .envelope import Envelope, Item, PayloadRef
 from .scope import Scope
 from .transport import Transport, _now_iso, make_transport
 
@@ -214,9 +214,17 @@ class Client:
         finally:
             _in_pipeline.reset(token)
 
-    def _lose(self, reason: str) -> None:
+    def _lose(self, reason: str, event: Event | None = None) -> None:
         self.lost_events[reason] += 1
-        if self.transport is not None:
+        if self.transport is None:
+            return
+        if event is not None and event.get("type") == "transaction":
+            self.transport.record_lost_event(reason, "transaction")
+            spans = event.get("spans")
+            self.transport.record_lost_event(
+                reason, "span", 1 + (len(spans) if isinstance(spans, list) else 0)
+            )
+        else:
             self.transport.record_lost_event(reason, "error")
 
     def _is_ignored(self, exc_info: Any) -> bool:
@@ -234,6 +242,7 @@ class Client:
 
     def _capture(self, event: Event, hint: Hint, scope: Scope | None) -> str | None:
         options = self.options
+        is_transaction = event.get("type") == "transaction"
         if self._is_ignored(hint.get("exc_info")):
             logger.debug("event dropped: its exception matches ignore_errors")
             self._lose("event_processor")  # the reason sentry-sdk reports for ignore_errors
@@ -247,11 +256,16 @@ class Client:
         prepared = (scope if scope is not None else Scope()).apply_to_event(event, hint)
         if prepared is None:
             logger.debug("event %s dropped by an event processor", event_id)
-            self._lose("event_processor")
+            self._lose("event_processor", event)
             return None
         event = prepared
 
-        if options["attach_stacktrace"] and "exception" not in event and "threads" not in event:
+        if (
+            options["attach_stacktrace"]
+            and not is_transaction
+            and "exception" not in event
+            and "threads" not in event
+        ):
             self.attach_current_stack(event)
         for key in ("release", "environment", "server_name", "dist"):
             if key not in event and options[key] is not None:
@@ -276,25 +290,27 @@ class Client:
             secrets=self._secrets,
         )
 
-        before_send = options["before_send"]
+        hook = "before_send_transaction" if is_transaction else "before_send"
+        before_send = options.get(hook)
         if before_send is not None:
             try:
                 result = before_send(event, hint)
             except Exception:
-                logger.error("before_send raised; event %s is dropped", event_id, exc_info=True)
-                self._lose("before_send")
+                logger.error("%s raised; event %s is dropped", hook, event_id, exc_info=True)
+                self._lose("before_send", event)
                 return None
             if result is None:
-                logger.debug("event %s dropped by before_send", event_id)
-                self._lose("before_send")
+                logger.debug("event %s dropped by %s", event_id, hook)
+                self._lose("before_send", event)
                 return None
             if not isinstance(result, dict):
                 logger.warning(
-                    "before_send returned %r, not an event dict or None; event %s is dropped",
+                    "%s returned %r, not an event dict or None; event %s is dropped",
+                    hook,
                     type(result).__name__,
                     event_id,
                 )
-                self._lose("before_send")
+                self._lose("before_send", event)
                 return None
             # before_send may have put in anything: serialized again, the event stays within the
             # limits and in the shape Sentry accepts.
@@ -310,7 +326,7 @@ class Client:
                     sent[key] = event[key]
             event = sent
 
-        if not self._sampled(event, hint):
+        if not is_transaction and not self._sampled(event, hint):
             logger.debug("event %s dropped by sampling", event_id)
             self._lose("sample_rate")
             return None
@@ -318,8 +334,16 @@ class Client:
         if self.transport is None:
             logger.debug("event %s not sent: no DSN configured", event_id)
             return event_id
-        envelope = Envelope(headers={"event_id": event_id, "sent_at": _now_iso()})
-        envelope.add_event(event)
+        headers: dict[str, Any] = {"event_id": event_id, "sent_at": _now_iso()}
+        if scope is not None:
+            dsc = _dynamic_sampling_context(scope, options)
+            if dsc:
+                headers["trace"] = dsc
+        envelope = Envelope(headers=headers)
+        if is_transaction:
+            envelope.add_item(Item(PayloadRef(json=event), type="transaction"))
+        else:
+            envelope.add_event(event)
         for attachment in hint.get("attachments") or ():
             item = _attachment_item(attachment)
             if item is not None:
@@ -406,6 +430,20 @@ class Client:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _dynamic_sampling_context(scope: Scope, options: dict[str, Any]) -> dict[str, str] | None:
+    """The envelope's ``trace`` header: the DSC of the event's transaction, else of its trace."""
+    try:
+        span = scope._span
+        transaction = span.containing_transaction if span is not None else None
+        if transaction is not None:
+            return transaction.get_baggage_entries(options)
+        if scope._propagation is not None:
+            return scope._propagation.dynamic_sampling_context(options)
+    except Exception:
+        report_internal_error()
+    return None
 
 
 def _is_capture_machinery(module: str) -> bool:

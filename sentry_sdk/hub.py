@@ -397,23 +397,53 @@ def _capture(
         event, hint = _make_event(client, kind, args)
         if event is None:
             return None
-        seen: list[Scope] = []
-        for candidate in (GLOBAL_SCOPE, layer.isolation, current, scope):
-            if candidate is not None and not any(candidate is s for s in seen):
-                seen.append(candidate)
-        merged = _merged(iter(seen))
+        merged = _merge_layer(client, layer, current, scope)
         if scope_kwargs:
             merged.update_from_kwargs(**scope_kwargs)
-        max_breadcrumbs = client.options.get("max_breadcrumbs")
-        if isinstance(max_breadcrumbs, int) and len(merged._breadcrumbs) > max_breadcrumbs:
-            while len(merged._breadcrumbs) > max_breadcrumbs:
-                merged._breadcrumbs.popleft()
         event_id: str | None = client.capture_event(event, hint, scope=merged)
     except Exception:
         report_internal_error()
         return None
     if event_id is not None:
         layer.isolation._last_event_id = event_id
+    return event_id
+
+
+def _merge_layer(client: Client, layer: _Layer, current: Scope, scope: Scope | None) -> Scope:
+    """The global, isolation, current scopes and ``scope`` merged for one event, later ones winning.
+
+    The event's trace is the running span's, else the isolation scope's propagation context (made
+    there on first use, so that the errors of one request or one thread share their trace).
+    """
+    seen: list[Scope] = []
+    for candidate in (GLOBAL_SCOPE, layer.isolation, current, scope):
+        if candidate is not None and not any(candidate is s for s in seen):
+            seen.append(candidate)
+    merged = _merged(iter(seen))
+    if merged._propagation is None:
+        merged._propagation = layer.isolation.get_propagation_context()
+    max_breadcrumbs = client.options.get("max_breadcrumbs")
+    if isinstance(max_breadcrumbs, int) and len(merged._breadcrumbs) > max_breadcrumbs:
+        while len(merged._breadcrumbs) > max_breadcrumbs:
+            merged._breadcrumbs.popleft()
+    return merged
+
+
+def capture_transaction(event: Event, on: Scope | None, transaction: Any) -> str | None:
+    """Send a finished transaction's event with the data of the scopes it ran in."""
+    try:
+        hub = Hub.current
+        layer = hub._writable_layer()
+        current = on if on is not None else layer.current
+        client = current._client or layer.client
+        if client is None:
+            return None
+        merged = _merge_layer(client, layer, current, None)
+        merged._span = transaction
+        event_id: str | None = client.capture_event(event, {}, scope=merged)
+    except Exception:
+        report_internal_error()
+        return None
     return event_id
 
 

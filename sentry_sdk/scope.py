@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
+    from ._tracing.propagation import PropagationContext
+    from ._tracing.spans import Span, Transaction
     from .attachments import Attachment
     from .client import Client, NonRecordingClient
     from .types import Breadcrumb, ErrorProcessor, Event, EventProcessor, ExcInfo, Hint
@@ -52,6 +54,8 @@ class Scope:
         "_client",
         "_last_event_id",
         "_shared",
+        "_span",
+        "_propagation",
     )
 
     def __init__(self, ty: str | None = None, client: Client | None = None) -> None:
@@ -76,6 +80,9 @@ class Scope:
         self._attachments: list[Attachment] = []
         # True while the containers above may be shared with a copy of this scope.
         self._shared = False
+        # The running span, and the trace when none runs (made on first use; shared by copies).
+        self._span: Span | None = None
+        self._propagation: PropagationContext | None = None
 
     # -- copying ------------------------------------------------------------------------------
 
@@ -95,6 +102,8 @@ class Scope:
         rv._attachments = self._attachments
         rv._client = self._client
         rv._last_event_id = self._last_event_id
+        rv._span = self._span
+        rv._propagation = self._propagation
         rv._shared = self._shared = True
         return rv
 
@@ -140,14 +149,22 @@ class Scope:
         self._fingerprint = list(value) if value is not None else None
 
     @property
-    def transaction(self) -> str | None:
-        """The transaction (for errors: the culprit, e.g. the view name) events get."""
-        return self._transaction
+    def transaction(self) -> Transaction | None:
+        """The running transaction (of the scope's span), as sentry-sdk 2.x gives it.
+
+        Setting a string names the events instead, as the early API did (``set_transaction_name``
+        is the 2.x form): the running transaction, if any, is renamed too.
+        """
+        span = self._span
+        return span.containing_transaction if span is not None else None
 
     @transaction.setter
     def transaction(self, value: str | None) -> None:
         self._transaction = value
         self._transaction_source = None
+        running = self.transaction
+        if running is not None and value:
+            running.name = value
 
     @property
     def transaction_source(self) -> str | None:
@@ -161,6 +178,9 @@ class Scope:
         """
         self._transaction = name
         self._transaction_source = source if source is not None else "custom"
+        running = self.transaction
+        if running is not None:
+            running.set_name(name, self._transaction_source)
 
     @property
     def user(self) -> dict[str, Any] | None:
@@ -293,6 +313,102 @@ class Scope:
         """Reset the scope's data to an empty one (its client stays)."""
         self._reset_data()
 
+    # -- tracing ------------------------------------------------------------------------------
+
+    @property
+    def span(self) -> Span | None:
+        """The span running in this scope, if any."""
+        return self._span
+
+    @span.setter
+    def span(self, span: Span | None) -> None:
+        self._span = span
+
+    def get_propagation_context(self) -> PropagationContext:
+        """The trace of this scope when no span runs (made now if it has none yet)."""
+        if self._propagation is None:
+            from ._tracing.propagation import PropagationContext
+
+            self._propagation = PropagationContext()
+        return self._propagation
+
+    def set_new_propagation_context(self) -> None:
+        """Start a new trace for this scope."""
+        from ._tracing.propagation import PropagationContext
+
+        self._propagation = PropagationContext()
+
+    def generate_propagation_context(self, incoming_data: Any = None) -> None:
+        """Continue the trace of ``incoming_data`` (a WSGI environ or headers), or start a new one."""
+        from ._tracing.propagation import PropagationContext
+
+        self._propagation = PropagationContext.from_incoming(incoming_data)
+
+    def get_traceparent(self, *args: Any, **kwargs: Any) -> str | None:
+        """The ``sentry-trace`` value for an outgoing request: the span's, else the trace's."""
+        from ._tracing.api import traceparent
+
+        return traceparent(self)
+
+    def get_baggage(self, *args: Any, **kwargs: Any) -> Any:
+        """The ``baggage`` value for an outgoing request (as a string; sentry-sdk gives an object)."""
+        from ._tracing.api import baggage
+
+        return baggage(self)
+
+    def get_dynamic_sampling_context(self) -> dict[str, str] | None:
+        from ._tracing.api import dynamic_sampling_context
+
+        return dynamic_sampling_context(self)
+
+    def get_trace_context(self) -> dict[str, Any]:
+        span = self._span
+        if span is not None:
+            return span.get_trace_context()
+        return self.get_propagation_context().trace_context()
+
+    def iter_trace_propagation_headers(self, *args: Any, **kwargs: Any) -> Iterator[tuple[str, str]]:
+        """``(name, value)`` of the ``sentry-trace`` and ``baggage`` headers for an outgoing request."""
+        from ._tracing.api import propagation_headers
+
+        return iter(propagation_headers(self))
+
+    def iter_headers(self) -> Iterator[tuple[str, str]]:
+        from ._tracing.api import propagation_headers
+
+        return iter(propagation_headers(self))
+
+    def start_transaction(
+        self,
+        transaction: Transaction | None = None,
+        instrumenter: str = "sentry",
+        custom_sampling_context: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Transaction:
+        """Start (and sample) a transaction; enter it with ``with`` or end it with ``finish()``."""
+        from ._tracing.api import start_transaction
+
+        return start_transaction(self, transaction, custom_sampling_context, kwargs)
+
+    def start_span(self, instrumenter: str = "sentry", **kwargs: Any) -> Span:
+        """A child of the running span (or a span of its own trace when none runs)."""
+        from ._tracing.api import start_span
+
+        return start_span(self, kwargs)
+
+    def continue_trace(
+        self,
+        environ_or_headers: Any,
+        op: str | None = None,
+        name: str | None = None,
+        source: str | None = None,
+        origin: str = "manual",
+    ) -> Transaction:
+        """A transaction continuing the trace of ``environ_or_headers``, to pass to start_transaction."""
+        from ._tracing.api import continue_trace
+
+        return continue_trace(self, environ_or_headers, op, name, source, origin)
+
     # -- client -------------------------------------------------------------------------------
 
     def set_client(self, client: Client | None = None) -> None:
@@ -335,6 +451,10 @@ class Scope:
         self._event_processors.extend(scope._event_processors)
         self._error_processors.extend(scope._error_processors)
         self._attachments.extend(scope._attachments)
+        if scope._span is not None:
+            self._span = scope._span
+        if scope._propagation is not None:
+            self._propagation = scope._propagation
 
     def update_from_kwargs(
         self,
@@ -441,6 +561,17 @@ class Scope:
             event["extra"] = {**self._extras, **(_mapping_or_empty(event.get("extra")))}
         if self._contexts:
             event["contexts"] = {**self._contexts, **(_mapping_or_empty(event.get("contexts")))}
+        contexts = event.get("contexts")
+        if not isinstance(contexts, dict) or "trace" not in contexts:
+            span = self._span
+            if span is not None:
+                trace = span.get_trace_context()
+            elif self._propagation is not None:
+                trace = self._propagation.trace_context()
+            else:
+                trace = None
+            if trace is not None:
+                event["contexts"] = {**(contexts if isinstance(contexts, dict) else {}), "trace": trace}
         if self._breadcrumbs:
             own = event.get("breadcrumbs")
             if isinstance(own, dict):
