@@ -552,3 +552,17 @@ _current_hub: ContextVar[Hub | None] = ContextVar("sentry_current_hub", default=
 _current_hub.set(GLOBAL_HUB)
 
 __all__ = ["GLOBAL_HUB", "Hub", "ScopeReentry"]
+
+
+def _install_tracing_context() -> None:
+    from ._tracing import context
+
+    context.install(
+        current=lambda: Hub.current._writable_layer().scope,
+        isolation=lambda: Hub.current._stack_layer().isolation,
+        bound_client=lambda: Hub.current.client,
+        send=capture_transaction,
+    )
+
+
+_install_tracing_context()

@@ -20,11 +20,10 @@ SENTRY_SDK_2X = {
     "end_session", "set_transaction_name", "update_current_span",
 }  # fmt: skip
 
-# Not exported until they work (docs/api.md lists them as planned): tracing, crons, logs and
-# their attributes, metrics, profiling, release-health sessions.
+# Not exported until they work (docs/api.md lists them as planned): crons, logs and their
+# attributes, metrics, profiling, release-health sessions.
 PLANNED = {
-    "continue_trace", "get_baggage", "get_current_span", "get_traceparent", "set_measurement",
-    "start_span", "start_transaction", "trace", "update_current_span", "monitor", "logger",
+    "monitor", "logger",
     "remove_attribute", "set_attribute", "set_attributes", "metrics", "profiler", "start_session",
     "end_session",
 }  # fmt: skip

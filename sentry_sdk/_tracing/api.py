@@ -7,7 +7,7 @@ span on the given scope and, when none runs, the trace of the isolation scope.
 from __future__ import annotations
 
 from .._log import logger
-from ..hub import Hub
+from . import context as _ctx
 from .headers import format_baggage, parse_unit_float
 from .propagation import PropagationContext
 from .sampling import decide, new_sample_rand, tracing_enabled
@@ -33,15 +33,14 @@ __all__ = [
 
 
 def _options() -> dict[str, Any]:
-    client = Hub.current.client
-    return client.options if client is not None else {}
+    return _ctx.options()
 
 
 def propagation_context(scope: Scope) -> PropagationContext:
     """The trace of ``scope`` when no span runs: its own, else its isolation scope's."""
     if scope._propagation is not None:
         return scope._propagation
-    return Hub.current._stack_layer().isolation.get_propagation_context()
+    return _ctx.isolation_scope().get_propagation_context()
 
 
 def traceparent(scope: Scope) -> str:
@@ -82,7 +81,7 @@ def continue_trace(
     scope: Scope, environ_or_headers: Any, op: str | None, name: str | None, source: str | None, origin: str
 ) -> Transaction:
     """Make the incoming trace the isolation scope's, and a transaction continuing it."""
-    isolation = Hub.current._stack_layer().isolation
+    isolation = _ctx.isolation_scope()
     context = PropagationContext.from_incoming(environ_or_headers)
     if _ignores_incoming(context):
         context = PropagationContext()
@@ -144,7 +143,7 @@ def start_transaction(
     parent_rate = parse_unit_float(incoming.get("sample_rate"))
     sample_rand = parse_unit_float(incoming.get("sample_rand"))
     if sample_rand is None or sample_rand >= 1.0:
-        isolation_context = Hub.current._stack_layer().isolation._propagation
+        isolation_context = _ctx.isolation_scope()._propagation
         if isolation_context is not None and isolation_context.trace_id == transaction.trace_id:
             sample_rand = isolation_context.sample_rand()  # one trace: one random number
         else:

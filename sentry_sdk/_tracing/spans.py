@@ -17,6 +17,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from .._log import logger, report_internal_error
+from . import context
 from .headers import format_baggage, format_sample_rand, format_sentry_trace
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -153,9 +154,7 @@ class Span:
     # -- as a context manager -----------------------------------------------------------------
 
     def __enter__(self) -> Span:
-        from ..api import get_current_scope
-
-        scope = self._scope if self._scope is not None else get_current_scope()
+        scope = self._scope if self._scope is not None else context.current_scope()
         self._scope = scope
         self._previous.append(scope.span)
         scope.span = self
@@ -412,9 +411,7 @@ class Transaction(Span):
         return self._dsc
 
     def _baggage_header(self) -> str:
-        from ..api import get_client
-
-        return format_baggage(self.get_baggage_entries(get_client().options), self._third_party_baggage)
+        return format_baggage(self.get_baggage_entries(context.options()), self._third_party_baggage)
 
     def to_baggage(self) -> str | None:
         return self._baggage_header()
@@ -444,10 +441,8 @@ class Transaction(Span):
         try:
             if not self._end(end_timestamp):
                 return None
-            from ..api import get_client, get_current_scope
-
-            client = get_client()
-            if not client.is_active():
+            client = context.client()
+            if client is None or not client.is_active():
                 return None
             transport = getattr(client, "transport", None)
             if not self.sampled:
@@ -479,10 +474,8 @@ class Transaction(Span):
                 event["tags"] = dict(self._tags)
             if self._measurements:
                 event["measurements"] = dict(self._measurements)
-            on = scope if scope is not None else (self._scope or get_current_scope())
-            from ..hub import capture_transaction
-
-            return capture_transaction(event, on, self)
+            on = scope if scope is not None else (self._scope or context.current_scope())
+            return context.send_transaction(event, on, self)
         except Exception:
             report_internal_error()
             return None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 
 from ..._log import report_internal_error
-from ...api import get_client, get_isolation_scope, isolation_scope
+from ...api import get_client, get_current_scope, isolation_scope
 from .. import DidNotEnable, Integration
 from .._capture import capture_unhandled
 from .._versions import parse_version
@@ -184,10 +184,11 @@ def _wrap_tracer(tracer: Callable[..., Any], task: Any, eager: bool) -> Callable
         layer = None
         try:
             if _enabled() is not None:
+                caller = dict(get_current_scope().iter_trace_propagation_headers()) if eager else None
                 layer = isolation_scope()
                 scope = layer.__enter__()
                 job = Job(task, name, uuid, args, kwargs, request, eager)
-                job.inherited = _propagation.scope_trace(scope)
+                _continue_trace(scope, request, caller)
                 scope.set_transaction_name(name, "task")
                 scope.add_event_processor(job)
                 token = current_job.set(job)
@@ -272,22 +273,20 @@ def _add_trace_headers(sender: Any = None, headers: Any = None, **_: Any) -> Non
 
 
 def _outgoing_headers() -> dict[str, str]:
-    """``sentry-trace`` and ``baggage`` for the publishing context.
+    """``sentry-trace`` and ``baggage`` of the publishing context: its span's, else its trace's
+    (a task's is the one it continued, its baggage passed on unchanged)."""
+    return dict(get_current_scope().iter_trace_propagation_headers())
 
-    Inside a task: the task's trace. Elsewhere: the isolation scope's, made and kept on the scope
-    for its later events and tasks if it has none yet.
-    """
-    scope = get_isolation_scope()
-    trace = _propagation.scope_trace(scope)
-    job = current_job.get()
-    baggage = sampled = None
-    if job is not None and (trace is None or trace is job.inherited):
-        trace = job.trace()
-        baggage, sampled = job.baggage, job.sampled
-    elif trace is None:
-        trace = _propagation.new_trace()
-        scope.set_context("trace", trace)
-    traceparent = f"{trace['trace_id']}-{trace['span_id']}"
-    if sampled is not None:
-        traceparent += f"-{sampled}"
-    return {"sentry-trace": traceparent, "baggage": baggage or _propagation.head_baggage(trace["trace_id"])}
+
+def _continue_trace(scope: Any, request: Any, caller: dict[str, str] | None) -> None:
+    """The task's trace: the publisher's (from the message headers), the caller's for ``apply()``,
+    else a new one."""
+    sentry_trace = _propagation.header(request, "sentry-trace")
+    if sentry_trace is not None:
+        scope.generate_propagation_context(
+            {"sentry-trace": sentry_trace, "baggage": _propagation.header(request, "baggage")}
+        )
+    elif caller:
+        scope.generate_propagation_context(caller)
+    else:
+        scope.set_new_propagation_context()

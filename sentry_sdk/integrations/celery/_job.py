@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from ._propagation import continued, header, new_trace
-
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,23 +57,6 @@ class Job:
         self.request = request
         self.eager = eager
         self.reported = False  # its failure was sent: Celery's log line of it is dropped
-        self.inherited: dict[str, Any] | None = None
-        # Of a trace continued from the message headers: its sampling flag and frozen baggage.
-        self.sampled: str | None = None
-        self.baggage: str | None = None
-        self._trace: dict[str, Any] | None = None
-
-    def trace(self) -> dict[str, Any]:
-        """The task's propagation context: the publisher's trace continued (from the message
-        headers), a child of the caller's for ``apply()``, else a new trace."""
-        if self._trace is None:
-            incoming = continued(header(self.request, "sentry-trace"))
-            if incoming is not None:
-                self._trace, self.sampled = incoming
-                self.baggage = header(self.request, "baggage")
-            else:
-                self._trace = new_trace(self.inherited if self.eager else None)
-        return self._trace
 
     def __call__(self, event: Event, hint: Hint) -> Event | None:
         record = hint.get("log_record")
@@ -87,12 +68,6 @@ class Job:
         extra.setdefault("celery-job", {"task_name": self.name, "args": self.args, "kwargs": self.kwargs})
         if self.task_id is not None:
             _dict_at(event, "tags").setdefault("celery_task_id", self.task_id)
-        contexts = _dict_at(event, "contexts")
-        trace = contexts.get("trace")
-        if trace is None or trace is self.inherited:
-            trace = self.trace()
-        if isinstance(trace, dict):
-            contexts["trace"] = dict(trace)  # a copy: the pipeline may change the event's
         exc_info = hint.get("exc_info")
         if exc_info and soft_time_limit and isinstance(exc_info[1], soft_time_limit):
             event.setdefault("fingerprint", ["celery", "SoftTimeLimitExceeded", self.name])
