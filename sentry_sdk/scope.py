@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 
 from ._log import logger
+from ._tracing.scope_methods import TracingMethods
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
-    from ._tracing.propagation import PropagationContext
-    from ._tracing.spans import Span, Transaction
+    from ._tracing.spans import Transaction
     from .attachments import Attachment
     from .client import Client, NonRecordingClient
     from .types import Breadcrumb, ErrorProcessor, Event, EventProcessor, ExcInfo, Hint
@@ -35,8 +35,8 @@ def add_global_event_processor(processor: EventProcessor) -> EventProcessor:
     return processor
 
 
-class Scope:
-    """Data that is merged into events captured while this scope is active."""
+class Scope(TracingMethods):
+    """Data that is merged into events captured while this scope is active (tracing: the mixin)."""
 
     __slots__ = (
         "_level",
@@ -54,8 +54,6 @@ class Scope:
         "_client",
         "_last_event_id",
         "_shared",
-        "_span",
-        "_propagation",
     )
 
     def __init__(self, ty: str | None = None, client: Client | None = None) -> None:
@@ -80,9 +78,8 @@ class Scope:
         self._attachments: list[Attachment] = []
         # True while the containers above may be shared with a copy of this scope.
         self._shared = False
-        # The running span, and the trace when none runs (made on first use; shared by copies).
-        self._span: Span | None = None
-        self._propagation: PropagationContext | None = None
+        self._span = None
+        self._propagation = None
 
     # -- copying ------------------------------------------------------------------------------
 
@@ -312,102 +309,6 @@ class Scope:
     def clear(self) -> None:
         """Reset the scope's data to an empty one (its client stays)."""
         self._reset_data()
-
-    # -- tracing ------------------------------------------------------------------------------
-
-    @property
-    def span(self) -> Span | None:
-        """The span running in this scope, if any."""
-        return self._span
-
-    @span.setter
-    def span(self, span: Span | None) -> None:
-        self._span = span
-
-    def get_propagation_context(self) -> PropagationContext:
-        """The trace of this scope when no span runs (made now if it has none yet)."""
-        if self._propagation is None:
-            from ._tracing.propagation import PropagationContext
-
-            self._propagation = PropagationContext()
-        return self._propagation
-
-    def set_new_propagation_context(self) -> None:
-        """Start a new trace for this scope."""
-        from ._tracing.propagation import PropagationContext
-
-        self._propagation = PropagationContext()
-
-    def generate_propagation_context(self, incoming_data: Any = None) -> None:
-        """Continue the trace of ``incoming_data`` (a WSGI environ or headers), or start a new one."""
-        from ._tracing.propagation import PropagationContext
-
-        self._propagation = PropagationContext.from_incoming(incoming_data)
-
-    def get_traceparent(self, *args: Any, **kwargs: Any) -> str | None:
-        """The ``sentry-trace`` value for an outgoing request: the span's, else the trace's."""
-        from ._tracing.api import traceparent
-
-        return traceparent(self)
-
-    def get_baggage(self, *args: Any, **kwargs: Any) -> Any:
-        """The ``baggage`` value for an outgoing request (as a string; sentry-sdk gives an object)."""
-        from ._tracing.api import baggage
-
-        return baggage(self)
-
-    def get_dynamic_sampling_context(self) -> dict[str, str] | None:
-        from ._tracing.api import dynamic_sampling_context
-
-        return dynamic_sampling_context(self)
-
-    def get_trace_context(self) -> dict[str, Any]:
-        span = self._span
-        if span is not None:
-            return span.get_trace_context()
-        return self.get_propagation_context().trace_context()
-
-    def iter_trace_propagation_headers(self, *args: Any, **kwargs: Any) -> Iterator[tuple[str, str]]:
-        """``(name, value)`` of the ``sentry-trace`` and ``baggage`` headers for an outgoing request."""
-        from ._tracing.api import propagation_headers
-
-        return iter(propagation_headers(self))
-
-    def iter_headers(self) -> Iterator[tuple[str, str]]:
-        from ._tracing.api import propagation_headers
-
-        return iter(propagation_headers(self))
-
-    def start_transaction(
-        self,
-        transaction: Transaction | None = None,
-        instrumenter: str = "sentry",
-        custom_sampling_context: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> Transaction:
-        """Start (and sample) a transaction; enter it with ``with`` or end it with ``finish()``."""
-        from ._tracing.api import start_transaction
-
-        return start_transaction(self, transaction, custom_sampling_context, kwargs)
-
-    def start_span(self, instrumenter: str = "sentry", **kwargs: Any) -> Span:
-        """A child of the running span (or a span of its own trace when none runs)."""
-        from ._tracing.api import start_span
-
-        return start_span(self, kwargs)
-
-    def continue_trace(
-        self,
-        environ_or_headers: Any,
-        op: str | None = None,
-        name: str | None = None,
-        source: str | None = None,
-        origin: str = "manual",
-    ) -> Transaction:
-        """A transaction continuing the trace of ``environ_or_headers``, to pass to start_transaction."""
-        from ._tracing.api import continue_trace
-
-        return continue_trace(self, environ_or_headers, op, name, source, origin)
 
     # -- client -------------------------------------------------------------------------------
 

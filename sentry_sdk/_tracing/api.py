@@ -18,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..scope import Scope
+    from .types import TracingScope as Scope
 
 __all__ = [
     "baggage",
@@ -38,20 +38,22 @@ def _options() -> dict[str, Any]:
 
 def propagation_context(scope: Scope) -> PropagationContext:
     """The trace of ``scope`` when no span runs: its own, else its isolation scope's."""
-    if scope._propagation is not None:
-        return scope._propagation
-    return _ctx.isolation_scope().get_propagation_context()
+    own: PropagationContext | None = scope._propagation
+    if own is not None:
+        return own
+    isolation: PropagationContext = _ctx.isolation_scope().get_propagation_context()
+    return isolation
 
 
 def traceparent(scope: Scope) -> str:
-    span = scope._span
+    span: Span | None = scope._span
     if span is not None:
         return span.to_traceparent()
     return propagation_context(scope).to_traceparent()
 
 
 def dynamic_sampling_context(scope: Scope) -> dict[str, str]:
-    span = scope._span
+    span: Span | None = scope._span
     transaction = span.containing_transaction if span is not None else None
     if transaction is not None:
         return transaction.get_baggage_entries(_options())
@@ -59,7 +61,7 @@ def dynamic_sampling_context(scope: Scope) -> dict[str, str]:
 
 
 def baggage(scope: Scope) -> str:
-    span = scope._span
+    span: Span | None = scope._span
     transaction = span.containing_transaction if span is not None else None
     if transaction is not None:
         return format_baggage(transaction.get_baggage_entries(_options()), transaction._third_party_baggage)
@@ -169,7 +171,7 @@ def start_transaction(
 
 def start_span(scope: Scope, kwargs: dict[str, Any]) -> Span:
     """A child of ``scope``'s running span; without one, a span of the scope's trace (not sent)."""
-    parent = scope._span
+    parent: Span | None = scope._span
     if parent is not None:
         return parent.start_child(**kwargs)
     kwargs.setdefault("trace_id", propagation_context(scope).trace_id)

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from ..client import Client
-    from ..scope import Scope
+    from .types import BoundClient as Client
+    from .types import TracingScope as Scope
+
 
 __all__ = ["client", "current_scope", "install", "isolation_scope", "options", "send_transaction"]
 
@@ -25,7 +26,7 @@ def _not_installed(*args: Any) -> Any:
 current_scope: Callable[[], Scope] = _not_installed
 isolation_scope: Callable[[], Scope] = _not_installed
 client: Callable[[], Client | None] = _not_installed
-send_transaction: Callable[[Any, Scope | None, Any], str | None] = _not_installed
+send_transaction: Callable[[Any, Any, Any], str | None] = _not_installed
 
 
 def options() -> dict[str, Any]:
@@ -39,7 +40,7 @@ def install(
     current: Callable[[], Scope],
     isolation: Callable[[], Scope],
     bound_client: Callable[[], Client | None],
-    send: Callable[[Any, Scope | None, Any], str | None],
+    send: Callable[[Any, Any, Any], str | None],
 ) -> None:
     global current_scope, isolation_scope, client, send_transaction
     current_scope, isolation_scope, client, send_transaction = current, isolation, bound_client, send

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
-    from ..scope import Scope
+    from .types import TracingScope as Scope
 
 __all__ = ["DEFAULT_MAX_SPANS", "NoOpSpan", "Span", "Transaction", "status_of_http"]
 

@@ -37,7 +37,8 @@ class SentryAsgiMiddleware:
 
     ``unsafe_context_data`` is accepted for sentry-sdk compatibility: ContextVars are always
     available here, so there is nothing unsafe to allow. ``span_origin`` and
-    ``http_methods_to_capture`` are tracing options, accepted and stored for when tracing lands.
+    ``http_methods_to_capture`` are tracing options, accepted and stored; they take effect with
+    per-request transactions.
     """
 
     __slots__ = (

@@ -25,7 +25,8 @@ class SentryWsgiMiddleware:
 
     ``use_x_forwarded_for`` takes the URL's scheme and host from ``X-Forwarded-Proto`` and
     ``X-Forwarded-Host`` (behind a proxy you trust). ``span_origin`` and
-    ``http_methods_to_capture`` are sentry-sdk's tracing options, accepted for when tracing lands.
+    ``http_methods_to_capture`` are sentry-sdk's tracing options, accepted; they take effect with
+    per-request transactions.
     """
 
     __slots__ = ("app", "http_methods_to_capture", "span_origin", "use_x_forwarded_for")
