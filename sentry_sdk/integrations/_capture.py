@@ -6,6 +6,7 @@ from .._exceptions import event_from_exception
 from .._log import report_internal_error
 from ..hub import Hub
 from . import Integration
+from .dedupe import sent_last
 
 __all__ = ["capture_unhandled"]
 
@@ -25,6 +26,8 @@ def capture_unhandled(
         hub = Hub.current
         client = hub.client
         if client is None or (integration is not None and client.get_integration(integration) is None):
+            return None
+        if sent_last(client.integrations, exc):  # an outer layer seeing what an inner one sent
             return None
         event, hint = event_from_exception(
             (type(exc), exc, exc.__traceback__),

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..types import Event, Hint
 
 
-__all__ = ["DedupeIntegration"]
+__all__ = ["DedupeIntegration", "sent_last"]
 
 # Exceptions cannot be weakly referenced, and a strong reference would keep the last traceback and
 # all its frames alive. Instead each sent exception is stamped with a fresh marker object, and the
@@ -37,6 +37,17 @@ class DedupeIntegration(Integration):
     def reset_last_seen() -> None:
         """Forget the last exception, so that it may be sent again."""
         _last_seen.set(None)
+
+
+def sent_last(integrations: dict[str, Integration], exc: BaseException) -> bool:
+    """Whether Dedupe (if among ``integrations``) would drop an event of ``exc`` in this context.
+
+    For integrations that see an exception a second time (a framework logs the error another
+    integration has just captured): asking first spares building an event that would only be
+    dropped, and the drop is not counted as a lost event, since nothing was lost.
+    """
+    last = _last_seen.get()
+    return last is not None and "dedupe" in integrations and getattr(exc, _MARK, None) is last
 
 
 def _dedupe(event: Event, hint: Hint) -> Event | None:

@@ -12,6 +12,7 @@ import logging
 from .._exceptions import event_from_exception
 from .._log import report_internal_error
 from . import Integration
+from .dedupe import sent_last
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -121,7 +122,7 @@ def _record(record: logging.LogRecord) -> None:
     levelno = record.levelno
     event_level = integration.event_level
     if event_level is not None and levelno >= event_level:
-        _capture(hub, client.options, record)
+        _capture(hub, client, record)
     level = integration.level
     if level is not None and levelno >= level:
         crumb: dict[str, Any] = {
@@ -137,21 +138,23 @@ def _record(record: logging.LogRecord) -> None:
         hub.add_breadcrumb(crumb, {"log_record": record})
 
 
-def _capture(hub: Any, options: dict[str, Any], record: logging.LogRecord) -> None:
+def _capture(hub: Any, client: Any, record: logging.LogRecord) -> None:
     exc_info = record.exc_info
     hint: dict[str, Any]
     if exc_info and exc_info[1] is not None:
+        if sent_last(client.integrations, exc_info[1]):
+            # A framework logging the error its integration has just captured (Django's
+            # django.request, Flask's app logger): the log would be a duplicate.
+            return
         event, hint = event_from_exception(
-            exc_info, options=options, mechanism={"type": "logging", "handled": True}
+            exc_info, options=client.options, mechanism={"type": "logging", "handled": True}
         )
     else:
         event, hint = {}, {}
         if exc_info:
             # logging.exception() (or exc_info=True) with nothing being handled: the stack of
             # the logging call is the best account of where it happened.
-            client = hub.client
-            if client is not None:
-                client.attach_current_stack(event)
+            client.attach_current_stack(event)
     hint["log_record"] = record
     event["level"] = _level_name(record.levelno)
     event["logger"] = record.name

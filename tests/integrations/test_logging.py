@@ -132,3 +132,24 @@ def test_levels_may_be_names_and_a_bad_level_fails_at_construction() -> None:
         LoggingIntegration(level="INFOO")
     with pytest.raises(TypeError, match="event_level"):
         LoggingIntegration(event_level=2.5)  # type: ignore[arg-type]
+
+
+def test_logging_an_error_that_was_just_captured_sends_nothing_more_and_loses_nothing(
+    transport: CapturingTransport,
+) -> None:
+    """A framework logging the error its integration captured (Django's django.request does) adds
+    no second event, and no lost event is counted: the log was a duplicate, not a loss.
+
+    After that, a new exception logged the same way is sent, and the record is still a breadcrumb.
+    """
+    error = ValueError("captured by the framework's integration")
+    sentry_sdk.capture_exception(error)
+    logging.getLogger("app").error("Internal Server Error", exc_info=(ValueError, error, None))
+    assert 1 == len(transport.events)
+    assert {} == dict(transport.lost_events)
+
+    other = ValueError("only logged")
+    logging.getLogger("app").error("Internal Server Error", exc_info=(ValueError, other, None))
+    (_, second) = transport.events
+    assert "Internal Server Error" == second["logentry"]["formatted"]
+    assert ["Internal Server Error"] == [c["message"] for c in second["breadcrumbs"]["values"]]
