@@ -9,7 +9,7 @@ from __future__ import annotations
 from .._log import logger
 from . import context as _ctx
 from .headers import format_baggage, parse_unit_float
-from .propagation import PropagationContext
+from .propagation import PropagationContext, headers_from
 from .sampling import decide, new_sample_rand, tracing_enabled
 from .spans import DEFAULT_MAX_SPANS, Span, Transaction
 
@@ -24,11 +24,13 @@ __all__ = [
     "baggage",
     "continue_trace",
     "dynamic_sampling_context",
+    "incoming_context",
     "propagation_context",
     "propagation_headers",
     "start_span",
     "start_transaction",
     "traceparent",
+    "transaction_continuing",
 ]
 
 
@@ -84,11 +86,22 @@ def continue_trace(
 ) -> Transaction:
     """Make the incoming trace the isolation scope's, and a transaction continuing it."""
     isolation = _ctx.isolation_scope()
-    context = PropagationContext.from_incoming(environ_or_headers)
-    if _ignores_incoming(context):
-        context = PropagationContext()
+    context = incoming_context(*headers_from(environ_or_headers))
     isolation._propagation = context
-    kwargs: dict[str, Any] = {"op": op, "name": name or "", "source": source or "custom", "origin": origin}
+    return transaction_continuing(context, op=op, name=name or "", source=source or "custom", origin=origin)
+
+
+def incoming_context(sentry_trace: object, baggage: object) -> PropagationContext:
+    """The trace of incoming ``sentry-trace`` and ``baggage`` values (unparsed while none is given);
+    a new trace instead when ``strict_trace_continuation`` or the org id forbid continuing it."""
+    context = PropagationContext(sentry_trace, baggage)
+    if (sentry_trace is not None or baggage is not None) and _ignores_incoming(context):
+        return PropagationContext()
+    return context
+
+
+def transaction_continuing(context: PropagationContext, **kwargs: Any) -> Transaction:
+    """A transaction (not yet sampled) in the trace of ``context``, as the child of its parent."""
     if context.parent_span_id is None:
         return Transaction(trace_id=context.trace_id, **kwargs)
     return Transaction(

@@ -23,7 +23,7 @@ from .headers import format_baggage, format_sample_rand, format_sentry_trace
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from typing import Any
 
     from .types import TracingScope as Scope
@@ -313,6 +313,7 @@ class Transaction(Span):
         "_finished_spans",
         "_max_spans",
         "_measurements",
+        "_naming",
         "_third_party_baggage",
         "custom_sampling_context",
         "parent_sampled",
@@ -345,6 +346,9 @@ class Transaction(Span):
         # The DSC: frozen once set (from an incoming baggage, or built at the first request).
         self._dsc: dict[str, str] | None = None
         self._third_party_baggage = ""
+        # Names the transaction (once) before its DSC is frozen: an integration that learns the
+        # name late (a web request's route) gives it here.
+        self._naming: Callable[[], None] | None = None
         if baggage is not None:
             self._take_baggage(baggage)
 
@@ -398,6 +402,9 @@ class Transaction(Span):
         if self._dsc is None:
             from .propagation import dsc_from_options
 
+            naming, self._naming = self._naming, None
+            if naming is not None:
+                naming()
             dsc = dsc_from_options(options, self.trace_id)
             if self.sample_rate is not None:
                 dsc["sample_rate"] = repr(float(self.sample_rate))

@@ -36,9 +36,9 @@ class SentryAsgiMiddleware:
     isolated and its failures reported.
 
     ``unsafe_context_data`` is accepted for sentry-sdk compatibility: ContextVars are always
-    available here, so there is nothing unsafe to allow. ``span_origin`` and
-    ``http_methods_to_capture`` are tracing options, accepted and stored; they take effect with
-    per-request transactions.
+    available here, so there is nothing unsafe to allow. With tracing enabled, each request whose
+    method is in ``http_methods_to_capture`` (and each websocket) is a transaction of origin
+    ``span_origin``.
     """
 
     __slots__ = (
@@ -75,7 +75,16 @@ class SentryAsgiMiddleware:
         self._prepare = _name_by_endpoint if self.transaction_style == "endpoint" else _name_by_url
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        await run_asgi(self._call, scope, receive, send, mechanism=self.mechanism_type, prepare=self._prepare)
+        await run_asgi(
+            self._call,
+            scope,
+            receive,
+            send,
+            mechanism=self.mechanism_type,
+            prepare=self._prepare,
+            span_origin=self.span_origin,
+            http_methods_to_capture=self.http_methods_to_capture,
+        )
 
 
 def _is_asgi2(app: Any) -> bool:

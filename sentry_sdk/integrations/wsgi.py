@@ -24,9 +24,9 @@ class SentryWsgiMiddleware:
     """Wraps a WSGI application so that its requests are isolated and its failures reported.
 
     ``use_x_forwarded_for`` takes the URL's scheme and host from ``X-Forwarded-Proto`` and
-    ``X-Forwarded-Host`` (behind a proxy you trust). ``span_origin`` and
-    ``http_methods_to_capture`` are sentry-sdk's tracing options, accepted; they take effect with
-    per-request transactions.
+    ``X-Forwarded-Host`` (behind a proxy you trust). With tracing enabled, each request whose
+    method is in ``http_methods_to_capture`` is an ``http.server`` transaction of origin
+    ``span_origin``.
     """
 
     __slots__ = ("app", "http_methods_to_capture", "span_origin", "use_x_forwarded_for")
@@ -46,4 +46,11 @@ class SentryWsgiMiddleware:
         self.http_methods_to_capture = check_methods("SentryWsgiMiddleware", http_methods_to_capture)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        return run_wsgi(self.app, environ, start_response, use_x_forwarded_for=self.use_x_forwarded_for)
+        return run_wsgi(
+            self.app,
+            environ,
+            start_response,
+            use_x_forwarded_for=self.use_x_forwarded_for,
+            span_origin=self.span_origin,
+            http_methods_to_capture=self.http_methods_to_capture,
+        )

@@ -17,6 +17,7 @@ from ...api import get_client
 from .._capture import capture_unhandled
 from .body import ReceiveTee, body_limit
 from .context import RequestContext, _current, finish_request, start_request
+from .tracing import begin_request_trace
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -111,7 +112,7 @@ class AsgiRequest(RequestContext):
             return {**live, "root_path": root_path, "path": path}
         return live
 
-    def __call__(self, event: Any, hint: Any) -> Any:
+    def prepare_for_event(self) -> None:
         self.asgi_scope = self.arrived_scope()
         prepare = self.prepare
         if prepare is not None:
@@ -119,7 +120,6 @@ class AsgiRequest(RequestContext):
                 prepare(self)
             except Exception:
                 report_internal_error()
-        return super().__call__(event, hint)
 
 
 async def report_request_error(
@@ -151,6 +151,8 @@ async def run_asgi(
     integration: type[Integration] | str | None = None,
     prepare: Callable[[AsgiRequest], None] | None = None,
     framework_app: Any = None,
+    span_origin: str | None = None,
+    http_methods_to_capture: tuple[str, ...] | None = None,
 ) -> None:
     """Await ``app(scope, receive, send)`` as one request under the SDK.
 
@@ -158,13 +160,15 @@ async def run_asgi(
     no client is bound, when ``integration`` is given and not enabled, or inside a request that
     already runs under the SDK. There the first framework the request enters (``framework_app``)
     names it: its ``prepare`` replaces a generic middleware's, not an outer framework app's.
+    ``span_origin`` and ``http_methods_to_capture`` are as for :func:`.wsgi.run_wsgi`.
     """
     kind = scope.get("type")
     if kind != "http" and kind != "websocket":
         return await app(scope, receive, send)
     client = get_client()
     running = _current.get()
-    if not client.options or (integration is not None and client.get_integration(integration) is None):
+    enabled = client.get_integration(integration) if integration is not None else None
+    if not client.options or (integration is not None and enabled is None):
         return await app(scope, receive, send)
     if running is not None:
         if prepare is not None and isinstance(running, AsgiRequest) and running.app is None:
@@ -173,6 +177,7 @@ async def run_asgi(
         return await app(scope, receive, send)
     try:
         request = AsgiRequest(scope, prepare, framework_app)
+        request.integration = enabled
         app_receive = receive
         if kind == "http":
             limit = body_limit(client.options)
@@ -181,14 +186,26 @@ async def run_asgi(
                 if has_body:
                     app_receive = request.tee = ReceiveTee(receive, limit, length)
         started = start_request(request)
+        trace = None
+        app_send = send
+        if started is not None:
+            trace = begin_request_trace(
+                request, client.options, span_origin or "auto.http." + mechanism, http_methods_to_capture
+            )
+            if trace is not None:
+                app_send = trace.asgi_send(send)
     except Exception:
         report_internal_error()
         return await app(scope, receive, send)
+    failed = False
     try:
-        await app(scope, app_receive, send)
+        await app(scope, app_receive, app_send)
     except Exception as exc:
+        failed = True
         await report_request_error(request, integration, exc, mechanism)
         raise
     finally:
+        if trace is not None:
+            trace.finish(failed)
         if started is not None:
             finish_request(started)

@@ -91,7 +91,26 @@ class RequestContext:
 
     # -- at event time -------------------------------------------------------------------------
 
+    def naming(self, request: Mapping[str, Any] | None = None) -> tuple[str, str]:
+        """The name and source of the request's events and transaction: its route, else its path.
+
+        ``request`` is the request interface if already built (for its url).
+        """
+        name, source = self.transaction, self.source
+        if name is None and self.route is not None:
+            named = self.route()
+            if named is not None:
+                name, source = named
+        if name is None or source is None:
+            url = str((request if request is not None else self._request(False)).get("url") or "")
+            name, source = "/" + url.partition("://")[2].partition("/")[2], "url"
+        return name, source
+
+    def prepare_for_event(self) -> None:
+        """What a framework completes only when its request is reported (see AsgiRequest)."""
+
     def __call__(self, event: Event, hint: Hint) -> Event:
+        self.prepare_for_event()
         options = get_client().options
         pii = bool(options.get("send_default_pii"))
         request = self._request(pii)
@@ -111,14 +130,7 @@ class RequestContext:
                     for key, note in notes.items():
                         meta_at(event, ("request", "data", key)).update(note.get("", {}))
         if event.get("transaction") is None:
-            name, source = self.transaction, self.source
-            if name is None and self.route is not None:
-                named = self.route()
-                if named is not None:
-                    name, source = named
-            if name is None:
-                url = str(request.get("url") or "")
-                name, source = "/" + url.partition("://")[2].partition("/")[2], "url"
+            name, source = self.naming(request)
             event["transaction"] = name
             event["transaction_info"] = {"source": source}
         if pii:

@@ -13,6 +13,7 @@ from ...hub import ScopeReentry
 from .._capture import capture_unhandled
 from .body import BODY_LIMITS, InputTee
 from .context import RequestContext, _current, finish_request, start_request
+from .tracing import RequestTrace, begin_request_trace
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -40,11 +41,15 @@ def run_wsgi(
     mechanism: str = "wsgi",
     integration: type[Integration] | str | None = None,
     use_x_forwarded_for: bool = False,
+    span_origin: str | None = None,
+    http_methods_to_capture: tuple[str, ...] | None = None,
 ) -> Iterable[bytes]:
     """Call ``app(environ, start_response)`` as one request under the SDK.
 
     Does nothing but call the application when no client is bound, when ``integration`` is given
-    and not enabled, or inside a request that already runs under the SDK.
+    and not enabled, or inside a request that already runs under the SDK. ``span_origin`` is the
+    request transaction's origin (``auto.http.<mechanism>`` by default); ``http_methods_to_capture``
+    a middleware's own methods (the integration's otherwise).
     """
     client = get_client()
     options = client.options
@@ -60,20 +65,39 @@ def run_wsgi(
         context = RequestContext(environ=environ, tee=tee, use_x_forwarded_for=use_x_forwarded_for)
         context.integration = enabled
         started = start_request(context)
+        trace = None
+        if started is not None:
+            trace = begin_request_trace(
+                context, options, span_origin or "auto.http." + mechanism, http_methods_to_capture
+            )
+            if trace is not None:
+                start_response = trace.wsgi_start_response(start_response)
     except Exception:
         report_internal_error()
         return app(environ, start_response)
+    response = None
     try:
         response = app(environ, start_response)
     except Exception as exc:
         capture_unhandled(integration, exc, mechanism)
+        if trace is not None:
+            trace.finish(failed=True)
+            trace = None
         raise
     finally:
+        if trace is not None and (
+            trace.status_code is not None or type(response) is list or type(response) is tuple
+        ):
+            # The transaction ends with the application's call, as sentry-sdk's does, when the
+            # response has started (test clients need not close a streamed response); an
+            # application that starts it only when iterated is finished at its first chunk.
+            trace.finish()
+            trace = None
         if started is not None:
             finish_request(started)
     if type(response) is list or type(response) is tuple:
         return response
-    return _ScopedResponse(response, context, integration, mechanism, started[0] if started else None)
+    return _ScopedResponse(response, context, integration, mechanism, started[0] if started else None, trace)
 
 
 _PLAIN_ITERATORS: frozenset[type] = frozenset(
@@ -87,7 +111,7 @@ _END = object()  # what next() gives at the end of a response's iterator
 class _ScopedResponse:
     """The application's response iterable, iterated and closed in the request's scope."""
 
-    __slots__ = ("_entry", "_integration", "_iterator", "_mechanism", "_response")
+    __slots__ = ("_entry", "_integration", "_iterator", "_mechanism", "_response", "_trace")
 
     def __init__(
         self,
@@ -96,8 +120,10 @@ class _ScopedResponse:
         integration: type[Integration] | str | None,
         mechanism: str,
         block: object = None,
+        trace: RequestTrace | None = None,
     ) -> None:
         self._response = response
+        self._trace = trace  # the request's transaction, if still running: ended at the first chunk
         self._integration = integration
         self._mechanism = mechanism
         # The request's own layer (``block``) is pushed again for each chunk.
@@ -129,8 +155,14 @@ class _ScopedResponse:
             if iterator is None:
                 iterator = self._iterator = iter(self._response)
             chunk = next(iterator, _END)
+            if self._trace is not None:
+                self._trace.finish()
+                self._trace = None
         except Exception as exc:
             capture_unhandled(self._integration, exc, self._mechanism)
+            if self._trace is not None:
+                self._trace.finish(failed=True)
+                self._trace = None
             raise
         finally:
             entry.__exit__(None, None, None)
@@ -140,16 +172,22 @@ class _ScopedResponse:
 
     def close(self) -> None:
         close = getattr(self._response, "close", None)
-        if close is None:
+        trace, self._trace = self._trace, None
+        if close is None and trace is None:
             return
         entry = self._entry
         entry.__enter__()
+        failed = False
         try:
-            close()
+            if close is not None:
+                close()
         except Exception as exc:
+            failed = True
             capture_unhandled(self._integration, exc, self._mechanism)
             raise
         finally:
+            if trace is not None:
+                trace.finish(failed)
             entry.__exit__(None, None, None)
 
     def __getattr__(self, name: str) -> Any:

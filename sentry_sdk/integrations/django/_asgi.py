@@ -14,7 +14,8 @@ from ..._log import report_internal_error
 from ...api import get_client
 from .._capture import capture_unhandled
 from .._web.context import RequestContext, current_request, start_request
-from ._handlers import IDENTIFIER, MECHANISM, enter, leave
+from .._web.tracing import begin_request_trace
+from ._handlers import IDENTIFIER, MECHANISM, ORIGIN, enter, leave
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -36,16 +37,20 @@ def patch_get_response_async(handler: type[Any]) -> None:
     original: Callable[[Any, Any], Awaitable[Any]] = handler.get_response_async
 
     async def sentry_get_response_async(self: Any, request: Any) -> Any:
-        started = enter(request)
-        if started is None:
+        entered = enter(request)
+        if entered is None:
             return await original(self, request)
+        response = None
+        failed = False
         try:
-            return await original(self, request)
+            response = await original(self, request)
+            return response
         except Exception as exc:
+            failed = True
             capture_unhandled(IDENTIFIER, exc, MECHANISM)
             raise
         finally:
-            leave(started)
+            leave(entered, response, failed)
 
     handler.get_response_async = sentry_get_response_async
 
@@ -56,25 +61,36 @@ def patch_asgi_handler(module: ModuleType) -> None:
     original: Callable[..., Awaitable[Any]] = handler.__call__
 
     async def sentry_asgi_call(self: Any, scope: Any, receive: Any, send: Any) -> Any:
-        started = None
+        entered = None
         try:
+            client = get_client()
+            integration = client.get_integration(IDENTIFIER)
             if (
                 isinstance(scope, dict)
                 and scope.get("type") == "http"
                 and current_request() is None
-                and get_client().get_integration(IDENTIFIER) is not None
+                and integration is not None
             ):
-                started = start_request(RequestContext(asgi_scope=scope))
+                context = RequestContext(asgi_scope=scope)
+                context.integration = integration
+                started = start_request(context)
+                if started is not None:
+                    trace = begin_request_trace(context, client.options, ORIGIN)
+                    entered = started, trace
+                    if trace is not None:
+                        send = trace.asgi_send(send)
         except Exception:
             report_internal_error()
-        if started is None:
+        if entered is None:
             return await original(self, scope, receive, send)
+        failed = False
         try:
             return await original(self, scope, receive, send)
         except Exception as exc:
+            failed = True
             capture_unhandled(IDENTIFIER, exc, MECHANISM)
             raise
         finally:
-            leave(started)
+            leave(entered, None, failed)
 
     handler.__call__ = sentry_asgi_call

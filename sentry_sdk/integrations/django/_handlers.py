@@ -24,6 +24,7 @@ from ..._log import report_internal_error
 from ...api import get_client, new_scope
 from .._capture import capture_unhandled
 from .._web.context import current_request, finish_request, start_request
+from .._web.tracing import begin_request_trace
 from .._web.wsgi import run_wsgi
 from ._request import DjangoRequest, attach, context_for
 
@@ -36,24 +37,36 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ...scope import Scope
+    from .._web.tracing import RequestTrace
 
     Started = tuple[AbstractContextManager[Scope], object]
+    Entered = tuple[Started, RequestTrace | None]
 
-__all__ = ["MECHANISM", "connect_signals", "enter", "leave", "patch_base_handler", "patch_wsgi_handler"]
+__all__ = [
+    "MECHANISM",
+    "ORIGIN",
+    "connect_signals",
+    "enter",
+    "leave",
+    "patch_base_handler",
+    "patch_wsgi_handler",
+]
 
 MECHANISM = "django"
+ORIGIN = "auto.http.django"  # of the request's transaction
 # The integration is found by its identifier: importing its class from the package would make an
 # import cycle (the package sets these handlers up).
 IDENTIFIER = "django"
 
 
-def enter(request: Any) -> Started | None:
+def enter(request: Any) -> Entered | None:
     """Put ``request`` on the running request's context, or start one for it; what to finish.
 
     ``None`` (nothing to finish) when the integration is off or a request was already running.
     """
     try:
-        integration = get_client().get_integration(IDENTIFIER)
+        client = get_client()
+        integration = client.get_integration(IDENTIFIER)
         if integration is None:
             return None
         style = getattr(integration, "transaction_style", "url")
@@ -62,15 +75,25 @@ def enter(request: Any) -> Started | None:
             attach(context, request, style)
             return None
         context = context_for(request)
+        context.integration = integration
         attach(context, request, style)
-        return start_request(context)
+        started = start_request(context)
+        if started is None:
+            return None
+        return started, begin_request_trace(context, client.options, ORIGIN)
     except Exception:
         report_internal_error()
         return None
 
 
-def leave(started: Started) -> None:
-    """End the request :func:`enter` started."""
+def leave(entered: Entered, response: Any = None, failed: bool = False) -> None:
+    """End the request :func:`enter` started (its transaction gets ``response``'s status)."""
+    started, trace = entered
+    if trace is not None:
+        status = getattr(response, "status_code", None)
+        if isinstance(status, int):
+            trace.status_code = status
+        trace.finish(failed)
     try:
         finish_request(started)
     except Exception:
@@ -83,16 +106,20 @@ def patch_base_handler(module: ModuleType) -> None:
     original: Callable[[Any, Any], Any] = handler.get_response
 
     def sentry_get_response(self: Any, request: Any) -> Any:
-        started = enter(request)
-        if started is None:
+        entered = enter(request)
+        if entered is None:
             return original(self, request)
+        response = None
+        failed = False
         try:
-            return original(self, request)
+            response = original(self, request)
+            return response
         except Exception as exc:  # Django turns view errors into responses: this is its own failure
+            failed = True
             capture_unhandled(IDENTIFIER, exc, MECHANISM)
             raise
         finally:
-            leave(started)
+            leave(entered, response, failed)
 
     handler.get_response = sentry_get_response
 
@@ -104,7 +131,9 @@ def patch_wsgi_handler(module: ModuleType) -> None:
 
     def sentry_wsgi_call(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         app = original.__get__(self)
-        return run_wsgi(app, environ, start_response, mechanism=MECHANISM, integration=IDENTIFIER)
+        return run_wsgi(
+            app, environ, start_response, mechanism=MECHANISM, integration=IDENTIFIER, span_origin=ORIGIN
+        )
 
     handler.__call__ = sentry_wsgi_call
 

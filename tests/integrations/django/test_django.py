@@ -25,19 +25,11 @@ import pytest
 from frameworks import require
 
 django = require("django")
-
-from django.conf import settings  # noqa: E402
-
 _PROJECT = Path(__file__).resolve().parent
-if str(_PROJECT) not in sys.path:  # the djproject package, whatever pytest's import mode
-    sys.path.insert(0, str(_PROJECT))
-if not settings.configured:
-    import djproject.settings as project_settings
+sys.path.insert(0, str(_PROJECT))  # djsetup, whatever pytest's import mode
+import djsetup  # noqa: E402, F401  (configures Django with djproject/)
 
-    settings.configure(
-        **{name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
-    )
-    django.setup()
+# isort: split
 
 import djproject.views as views  # noqa: E402
 from django.core import signals  # noqa: E402
