@@ -325,7 +325,8 @@ def start_span(instrumenter: str = "sentry", **kwargs: Any) -> Span:
 
 def get_current_span(scope: Scope | None = None) -> Span | None:
     """The span running in the current scope (or in ``scope``), if any."""
-    return (scope if scope is not None else get_current_scope())._span
+    # Read without asking for a writable scope: that would copy a scope only to look at it.
+    return (scope if scope is not None else Hub.current._writable_layer().current)._span
 
 
 def update_current_span(

@@ -1,4 +1,4 @@
-"""Stdlib: HTTP requests made with ``http.client`` and started subprocesses become breadcrumbs.
+"""Stdlib: HTTP requests made with ``http.client`` and started subprocesses become breadcrumbs and spans.
 
 ``http.client.HTTPConnection`` is patched, so requests made through ``urllib.request``, urllib3 or
 requests are recorded as well: one ``http`` breadcrumb per request, when its response arrives
@@ -11,6 +11,11 @@ What is recorded leaves secrets out: a URL loses its ``user:password@`` part and
 ``--flag value`` pairs whose name looks secret (token, key, secret, password, auth, signature, sig,
 code, session, credential) become ``[Filtered]``. A subprocess's environment is never recorded.
 Requests the SDK itself sends to the DSN's envelope endpoint are never recorded.
+
+Inside a running span, each request is also an ``http.client`` span (description ``"GET
+https://host/path"``, status from the response), and each process a ``subprocess`` span. Requests
+carry the ``sentry-trace`` and ``baggage`` headers as :mod:`._outgoing` decides (the SDK's own,
+never).
 
 Neither module is imported to set this up (``http.client`` alone would cost ``init`` about as
 much as the rest of it): a module already imported is patched at once, any other one as soon as
@@ -25,9 +30,11 @@ import re
 import sys
 
 from .._log import report_internal_error
+from ..api import get_current_span
 from ..hub import Hub
 from . import Integration
 from ._on_import import patch_when_imported
+from ._outgoing import finish_http_span, start_http_span, trace_headers
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -44,6 +51,7 @@ FILTERED = "[Filtered]"
 _MAX_COMMAND_LENGTH = 1000
 # Where a pending request is kept on its connection, from putrequest until its outcome is known.
 _REQUEST_ATTR = "_sentry_httplib_request"
+ORIGIN = "auto.http.stdlib.httplib"  # of the requests' spans
 
 
 class StdlibIntegration(Integration):
@@ -149,9 +157,30 @@ def _start_request(conn: Any, method: str, target: str) -> None:
     if client is not None:
         scheme, host, port, path = _request_parts(conn, target)
         if not _is_sdk_endpoint(client, host, port, path):
-            setattr(conn, _REQUEST_ATTR, (method, scheme, host, port, path))
+            url, query, fragment = _url(scheme, host, port, path)
+            span = start_http_span(method, url, query, fragment, ORIGIN)
+            setattr(conn, _REQUEST_ATTR, (method, url, query, fragment, span))
+            full = url + (f"?{query}" if query else "")  # targets may name a query, not credentials
+            for name, value in trace_headers(full, span):
+                conn.putheader(name, value)
             return
     vars(conn).pop(_REQUEST_ATTR, None)  # left over from an earlier request that never finished
+
+
+def _url(scheme: str, host: str, port: int, path: str) -> tuple[str, str, str]:
+    """The URL without query or fragment, and its query and fragment with secret values filtered."""
+    if not path.startswith("/"):
+        path = "/" + path  # "OPTIONS *" and the like
+    path, _, fragment = path.partition("#")
+    path, _, query = path.partition("?")
+    netloc = f"[{host}]" if ":" in host else host
+    if port != (443 if scheme == "https" else 80):
+        netloc = f"{netloc}:{port}"
+    return (
+        f"{scheme}://{netloc}{path}",
+        _filter_pairs(query) if query else "",
+        _filter_pairs(fragment) if fragment else "",
+    )
 
 
 def _request_parts(conn: Any, target: str) -> tuple[str, str, int, str]:
@@ -192,19 +221,14 @@ def _finish_request(conn: Any, response: Any, error: BaseException | None) -> No
         request = vars(conn).pop(_REQUEST_ATTR, None)
         if request is None:
             return
-        method, scheme, host, port, path = request
-        if not path.startswith("/"):
-            path = "/" + path  # "OPTIONS *" and the like
-        path, _, fragment = path.partition("#")
-        path, _, query = path.partition("?")
-        netloc = f"[{host}]" if ":" in host else host
-        if port != (443 if scheme == "https" else 80):
-            netloc = f"{netloc}:{port}"
-        data: dict[str, Any] = {"method": method, "url": f"{scheme}://{netloc}{path}"}
+        method, url, query, fragment, span = request
+        if span is not None:
+            finish_http_span(span, response.status if response is not None else None, failed=response is None)
+        data: dict[str, Any] = {"method": method, "url": url}
         if query:
-            data["http.query"] = _filter_pairs(query)
+            data["http.query"] = query
         if fragment:
-            data["http.fragment"] = _filter_pairs(fragment)
+            data["http.fragment"] = fragment
         if response is not None:
             status = response.status
             data["status_code"] = status
@@ -230,17 +254,29 @@ def _patch_subprocess(module: ModuleType) -> None:
     @functools.wraps(original_init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - replaces Popen's
         command = None
+        span = None
         try:
             if _enabled_client() is not None and not _started_by_sdk():
                 command = _command_line(args[0] if args else kwargs.get("args"))
+                parent = get_current_span()
+                if parent is not None and command is not None:
+                    span = parent.start_child(
+                        op="subprocess", name=command, origin="auto.subprocess.stdlib.subprocess"
+                    )
         except Exception:
             report_internal_error()
         try:
             original_init(self, *args, **kwargs)
         except Exception:
+            if span is not None:
+                span.set_status("internal_error")
+                span.finish()
             if command is not None:
                 _record_process(command, None)
             raise
+        if span is not None:
+            span.set_data("subprocess.pid", getattr(self, "pid", None))
+            span.finish()
         if command is not None:
             _record_process(command, getattr(self, "pid", None))
 
