@@ -17,6 +17,10 @@ imports ``celery``); ``CeleryIntegration()`` may also be listed. What users get:
 * Publishing a task (``delay``, ``apply_async``, ``send_task``) from any context puts that
   context's trace in the message headers ``sentry-trace`` and ``baggage`` (:mod:`._propagation`),
   and the worker continues it: the task's errors carry the publisher's ``trace_id``.
+* With tracing on, each task is a ``queue.process`` transaction named after the task (source
+  ``task``) in the trace it continued (``traces_sampler`` gets ``celery_job``), and publishing a
+  task inside a span is a ``queue.submit.celery`` span whose id the message carries, so the
+  task's transaction is its child.
 * Queued events are flushed before a prefork child or the worker exits (``worker_process_shutdown``,
   ``worker_shutdown``): a child recycled by ``max_tasks_per_child`` runs no ``atexit`` hooks.
 
@@ -26,9 +30,12 @@ Celery 4.4.7 or newer.
 from __future__ import annotations
 
 import sys
+from contextvars import ContextVar
 
 from ..._log import report_internal_error
-from ...api import get_client, get_current_scope, isolation_scope
+from ..._tracing.api import start_transaction, transaction_continuing
+from ..._tracing.sampling import tracing_enabled
+from ...api import get_client, get_current_scope, get_current_span, isolation_scope
 from .. import DidNotEnable, Integration
 from .._capture import capture_unhandled
 from .._versions import parse_version
@@ -44,6 +51,11 @@ if TYPE_CHECKING:
 __all__ = ["CeleryIntegration"]
 
 MECHANISM = "celery"
+ORIGIN = "auto.queue.celery"  # of the task's transaction and the publishing's span
+OP_PROCESS = "queue.process"
+OP_SUBMIT = "queue.submit.celery"
+# The span of the task being published in this context, until the broker has the message.
+_submitting: ContextVar[tuple[Any, Any] | None] = ContextVar("sentry_celery_submitting", default=None)
 _MIN_VERSION = (4, 4, 7)
 # Exceptions that end a task without it failing (Retry, Ignore, Reject), set by setup_once.
 _NOT_FAILURES: tuple[type[BaseException], ...] = ()
@@ -140,6 +152,9 @@ def _patch() -> None:
     def sentry_handle_failure(self: Any, task: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
         # Before Celery stores and logs the failure: its log then adds no second event.
         try:
+            job = current_job.get()
+            if job is not None and job.task is task:
+                job.failed = True
             _report_failure(self.retval, task, req)
         except Exception:
             report_internal_error()
@@ -147,6 +162,7 @@ def _patch() -> None:
 
     trace.TraceInfo.handle_failure = sentry_handle_failure
     signals.before_task_publish.connect(_add_trace_headers, weak=False, dispatch_uid="sentry_sdk")
+    signals.after_task_publish.connect(_finish_submit_span, weak=False, dispatch_uid="sentry_sdk")
     signals.worker_process_shutdown.connect(_flush, weak=False, dispatch_uid="sentry_sdk")
     signals.worker_shutdown.connect(_flush, weak=False, dispatch_uid="sentry_sdk")
     _patched = True
@@ -182,6 +198,7 @@ def _wrap_tracer(tracer: Callable[..., Any], task: Any, eager: bool) -> Callable
 
     def sentry_trace_task(uuid: Any, args: Any, kwargs: Any, request: Any = None) -> Any:
         layer = None
+        running = None
         try:
             if _enabled() is not None:
                 caller = dict(get_current_scope().iter_trace_propagation_headers()) if eager else None
@@ -192,6 +209,7 @@ def _wrap_tracer(tracer: Callable[..., Any], task: Any, eager: bool) -> Callable
                 scope.set_transaction_name(name, "task")
                 scope.add_event_processor(job)
                 token = current_job.set(job)
+                running = _start_task_transaction(scope, name, uuid, args, kwargs)
         except Exception:
             report_internal_error()
             if layer is not None:
@@ -208,11 +226,42 @@ def _wrap_tracer(tracer: Callable[..., Any], task: Any, eager: bool) -> Callable
                 capture_unhandled(CeleryIntegration, exc, MECHANISM)
             raise
         finally:
+            if running is not None:
+                _finish_task_transaction(running, job)
             current_job.reset(token)
             layer.__exit__(None, None, None)
 
     sentry_trace_task._sentry_wrapped = True  # type: ignore[attr-defined]
     return sentry_trace_task
+
+
+def _start_task_transaction(scope: Any, name: str, task_id: Any, args: Any, kwargs: Any) -> Any:
+    """With tracing on, the task as a ``queue.process`` transaction in the trace it continued,
+    running on the task's current scope; ``None`` with tracing off."""
+    client = get_client()
+    if not tracing_enabled(client.options):
+        return None
+    transaction = transaction_continuing(
+        scope.get_propagation_context(), op=OP_PROCESS, name=name, source="task", origin=ORIGIN
+    )
+    current = get_current_scope()  # the task's own (its layer was just entered)
+    sampling = {"celery_job": {"task": name, "args": args, "kwargs": kwargs}}
+    start_transaction(current, transaction, sampling, {})
+    transaction.set_data("messaging.system", "celery")
+    if task_id is not None:
+        transaction.set_data("messaging.message.id", str(task_id))
+    transaction._scope = current
+    current._span = transaction
+    return transaction
+
+
+def _finish_task_transaction(transaction: Any, job: Job) -> None:
+    try:
+        if transaction.status is None:
+            transaction.set_status("internal_error" if job.failed else "ok")
+        transaction.finish(transaction._scope)
+    except Exception:
+        report_internal_error()
 
 
 def _reportable(task: Any, exc: BaseException) -> bool:
@@ -259,15 +308,47 @@ def _flush(**_: Any) -> None:
 # -- publishing -----------------------------------------------------------------------------------
 
 
-def _add_trace_headers(sender: Any = None, headers: Any = None, **_: Any) -> None:
-    """``before_task_publish``: the publishing context's trace goes into the message headers."""
+def _add_trace_headers(sender: Any = None, headers: Any = None, routing_key: Any = None, **_: Any) -> None:
+    """``before_task_publish``: inside a span, the publishing is a ``queue.submit.celery`` span;
+    the publishing context's trace (that span's, if any) goes into the message headers."""
     try:
-        if not isinstance(headers, dict) or "sentry-trace" in headers:
-            return  # a trace the caller chose (or headers we cannot write) are left alone
         integration = _enabled()
-        if integration is None or not integration.propagate_traces:
+        if integration is None or not isinstance(headers, dict):
             return
-        headers.update(_outgoing_headers())
+        span = None
+        parent = get_current_span()
+        if parent is not None:
+            span = parent.start_child(op=OP_SUBMIT, name=str(sender), origin=ORIGIN)
+            span.set_data("messaging.system", "celery")
+            task_id = headers.get("id")
+            if task_id is not None:
+                span.set_data("messaging.message.id", str(task_id))
+            if routing_key:
+                span.set_data("messaging.destination.name", str(routing_key))
+            _submitting.set((task_id, span))
+        if "sentry-trace" in headers or not integration.propagate_traces:
+            return  # a trace the caller chose is left alone
+        if span is not None:
+            if get_client().options.get("propagate_traces") is not False:
+                headers.update(span.iter_headers())
+        else:
+            headers.update(_outgoing_headers())
+    except Exception:
+        report_internal_error()
+
+
+def _finish_submit_span(sender: Any = None, headers: Any = None, **_: Any) -> None:
+    """``after_task_publish``: the message is with the broker; its span ends."""
+    try:
+        pending = _submitting.get()
+        if pending is None:
+            return
+        task_id, span = pending
+        if isinstance(headers, dict) and headers.get("id") != task_id:
+            return
+        _submitting.set(None)
+        span.set_status("ok")
+        span.finish()
     except Exception:
         report_internal_error()
 

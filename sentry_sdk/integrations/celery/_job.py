@@ -36,6 +36,7 @@ class Job:
         "args",
         "baggage",
         "eager",
+        "failed",
         "inherited",
         "kwargs",
         "name",
@@ -57,6 +58,7 @@ class Job:
         self.request = request
         self.eager = eager
         self.reported = False  # its failure was sent: Celery's log line of it is dropped
+        self.failed = False  # it failed (reported or not: an exception in its ``throws`` too)
 
     def __call__(self, event: Event, hint: Hint) -> Event | None:
         record = hint.get("log_record")

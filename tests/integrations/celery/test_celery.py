@@ -499,6 +499,75 @@ def test_an_eager_task_in_a_traced_context_is_a_child_of_it(app: Any) -> None:
     assert caller["contexts"]["trace"]["span_id"] == failed["contexts"]["trace"]["parent_span_id"]
 
 
+def test_with_tracing_a_published_task_is_a_submit_span_and_the_task_a_process_transaction(app: Any) -> None:
+    """Publishing inside a transaction is a ``queue.submit.celery`` span; the worker runs the task as
+    a ``queue.process`` transaction named after it, the child of that span, in the same trace;
+    a failing task's transaction ends as internal_error."""
+    transport = _init(traces_sample_rate=1.0)
+
+    @app.task(shared=False, name="report.build")
+    def build(n: int) -> int:
+        with sentry_sdk.start_span(op="render", name="pdf"):
+            pass
+        return n * 2
+
+    @app.task(shared=False, name="report.fail")
+    def fail() -> None:
+        raise ValueError("no report")
+
+    with running(app):
+        with sentry_sdk.start_transaction(name="publisher", op="task") as publisher:
+            result = build.delay(21)
+            failing = fail.delay()
+        assert 42 == result.get(timeout=10, interval=0.005)
+        _wait(failing)
+    sentry_sdk.flush()
+
+    transactions = {e["transaction"]: e for e in transport.events if e.get("type") == "transaction"}
+    submit = {s["description"]: s for s in transactions["publisher"]["spans"]}
+    assert {"report.build", "report.fail"} == set(submit)
+    span = submit["report.build"]
+    assert ("queue.submit.celery", "auto.queue.celery", result.id) == (
+        span["op"],
+        span["origin"],
+        span["data"]["messaging.message.id"],
+    )
+    task = transactions["report.build"]
+    trace = task["contexts"]["trace"]
+    assert ("queue.process", "ok", "task") == (
+        trace["op"],
+        trace["status"],
+        task["transaction_info"]["source"],
+    )
+    assert (publisher.trace_id, span["span_id"]) == (trace["trace_id"], trace["parent_span_id"])
+    assert ["render"] == [s["op"] for s in task["spans"]]
+    assert "internal_error" == transactions["report.fail"]["contexts"]["trace"]["status"]
+    (error,) = [e for e in transport.events if e.get("type") != "transaction"]
+    assert (
+        transactions["report.fail"]["contexts"]["trace"]["span_id"] == error["contexts"]["trace"]["span_id"]
+    )
+
+
+def test_the_sampler_sees_the_celery_job(app: Any) -> None:
+    seen: list[Any] = []
+
+    def sampler(context: dict[str, Any]) -> float:
+        if "celery_job" in context:
+            seen.append((context["celery_job"]["task"], list(context["celery_job"]["args"])))
+        return 0.0
+
+    transport = _init(traces_sampler=sampler)
+
+    @app.task(shared=False, name="sampled.task")
+    def task(x: int) -> int:
+        return x
+
+    with running(app):
+        assert 3 == task.delay(3).get(timeout=10, interval=0.005)
+    assert [("sampled.task", [3])] == [job for job in seen if job[0] == "sampled.task"]  # not the wake-ups
+    assert [] == [e for e in transport.events if e.get("type") == "transaction"]
+
+
 # -- data scrubbing, shutdown -----------------------------------------------------------------------
 
 
