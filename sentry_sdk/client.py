@@ -97,6 +97,10 @@ class Client:
         from .integrations import setup_integrations
 
         self.integrations: dict[str, Integration] = setup_integrations(self.options)
+        if self.options.get("functions_to_trace"):
+            from ._tracing.functions import instrument
+
+            instrument(self.options["functions_to_trace"])
         self._sdk_info: dict[str, Any] = {
             "name": SDK_NAME,
             "version": VERSION,

@@ -562,6 +562,7 @@ def _install_tracing_context() -> None:
         isolation=lambda: Hub.current._stack_layer().isolation,
         bound_client=lambda: Hub.current.client,
         send=capture_transaction,
+        span=lambda: Hub.current._writable_layer().current._span,
     )
 
 

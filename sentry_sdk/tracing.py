@@ -7,9 +7,7 @@ when it is called, and does nothing else when none is.
 
 from __future__ import annotations
 
-import functools
-import inspect
-
+from ._tracing.functions import wrap
 from ._tracing.headers import BAGGAGE_HEADER, SENTRY_TRACE_HEADER
 from ._tracing.spans import NoOpSpan, Span, Transaction
 
@@ -17,9 +15,7 @@ from ._tracing.spans import NoOpSpan, Span, Transaction
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
-
-    _F = TypeVar("_F", bound=Callable[..., Any])
+    from typing import Any
 
 __all__ = [
     "BAGGAGE_HEADER_NAME",
@@ -46,50 +42,6 @@ class TransactionSource:
     VIEW = "view"
 
 
-def _qualified_name(function: Callable[..., Any]) -> str:
-    module = getattr(function, "__module__", None)
-    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
-    return f"{module}.{name}" if module else str(name)
-
-
-def _wrap(function: _F, op: str | None, name: str | None, attributes: dict[str, Any] | None) -> _F:
-    from .api import get_current_span
-
-    description = name or _qualified_name(function)
-    span_op = op or "function"
-
-    def child() -> Span | None:
-        parent = get_current_span()
-        if parent is None:
-            return None
-        span = parent.start_child(op=span_op, name=description)
-        if attributes:
-            span.update_data(attributes)
-        return span
-
-    if inspect.iscoroutinefunction(function):
-
-        @functools.wraps(function)
-        async def traced_async(*args: Any, **kwargs: Any) -> Any:
-            span = child()
-            if span is None:
-                return await function(*args, **kwargs)
-            with span:
-                return await function(*args, **kwargs)
-
-        return traced_async  # type: ignore[return-value]
-
-    @functools.wraps(function)
-    def traced(*args: Any, **kwargs: Any) -> Any:
-        span = child()
-        if span is None:
-            return function(*args, **kwargs)
-        with span:
-            return function(*args, **kwargs)
-
-    return traced  # type: ignore[return-value]
-
-
 def trace(
     func: Callable[..., Any] | None = None,
     *,
@@ -100,5 +52,5 @@ def trace(
 ) -> Any:
     """``@trace`` or ``@trace(op=..., name=...)``: each call is a child span of the running span."""
     if func is not None:
-        return _wrap(func, op, name, attributes)
-    return lambda function: _wrap(function, op, name, attributes)
+        return wrap(func, op, name, attributes)
+    return lambda function: wrap(function, op, name, attributes)

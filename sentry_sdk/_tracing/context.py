@@ -16,7 +16,15 @@ if TYPE_CHECKING:
     from .types import TracingScope as Scope
 
 
-__all__ = ["client", "current_scope", "install", "isolation_scope", "options", "send_transaction"]
+__all__ = [
+    "client",
+    "current_scope",
+    "current_span",
+    "install",
+    "isolation_scope",
+    "options",
+    "send_transaction",
+]
 
 
 def _not_installed(*args: Any) -> Any:
@@ -24,6 +32,7 @@ def _not_installed(*args: Any) -> Any:
 
 
 current_scope: Callable[[], Scope] = _not_installed
+current_span: Callable[[], Any] = _not_installed  # the running span, read without copying a scope
 isolation_scope: Callable[[], Scope] = _not_installed
 client: Callable[[], Client | None] = _not_installed
 send_transaction: Callable[[Any, Any, Any], str | None] = _not_installed
@@ -41,6 +50,8 @@ def install(
     isolation: Callable[[], Scope],
     bound_client: Callable[[], Client | None],
     send: Callable[[Any, Any, Any], str | None],
+    span: Callable[[], Any],
 ) -> None:
-    global current_scope, isolation_scope, client, send_transaction
+    global current_scope, current_span, isolation_scope, client, send_transaction
     current_scope, isolation_scope, client, send_transaction = current, isolation, bound_client, send
+    current_span = span

@@ -58,9 +58,8 @@ class FlaskIntegration(Integration):
     """Reports failed requests of every Flask app; names events after the route.
 
     ``transaction_style``: ``"endpoint"`` (the view's endpoint, source ``component``) or ``"url"``
-    (the URL rule, source ``route``). ``http_methods_to_capture`` is sentry-sdk's tracing option
-    (the methods whose requests start a transaction); it is accepted and stored, and takes effect
-    with tracing.
+    (the URL rule, source ``route``). ``http_methods_to_capture``: with tracing on, the methods
+    whose requests are ``http.server`` transactions (all but HEAD and OPTIONS by default).
     """
 
     identifier = "flask"

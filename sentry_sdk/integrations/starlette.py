@@ -20,8 +20,9 @@ endpoint's ``module.qualname`` (source ``component``). With ``send_default_pii``
 ``AuthenticationMiddleware`` put in the scope, if authenticated: ``id`` (its ``identity``) and
 ``username`` (its ``display_name``).
 
-``middleware_spans`` and ``http_methods_to_capture`` are sentry-sdk's tracing options; they are
-accepted and stored, and take effect with tracing.
+With tracing on, each request whose method is in ``http_methods_to_capture`` is an ``http.server``
+transaction named like its events. ``middleware_spans`` is accepted and stored; no middleware
+spans are made yet.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ class StarletteIntegration(Integration):
 
     ``transaction_style``: ``"url"`` (the route path, source ``route``) or ``"endpoint"`` (the
     endpoint's ``module.qualname``, source ``component``). ``failed_request_status_codes``: the
-    ``HTTPException`` statuses to report (500-599 by default). ``middleware_spans`` and
-    ``http_methods_to_capture`` take effect with tracing.
+    ``HTTPException`` statuses to report (500-599 by default). ``http_methods_to_capture``: the
+    methods whose requests are transactions; ``middleware_spans``: accepted, no spans yet.
     """
 
     identifier = "starlette"

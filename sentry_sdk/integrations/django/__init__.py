@@ -45,10 +45,10 @@ class DjangoIntegration(Integration):
     source ``route``), ``"function_name"`` after the view (``myapp.views.message``, source
     ``component``).
 
-    Tracing options, accepted and checked now, taking effect with tracing: ``middleware_spans``,
+    ``http_methods_to_capture``: with tracing on, the methods whose requests are ``http.server``
+    transactions. Accepted and checked, but no such spans are made yet: ``middleware_spans``,
     ``signals_spans``, ``cache_spans``, ``db_transaction_spans`` (spans for middleware, signal
-    receivers, cache calls and transaction blocks), ``http_methods_to_capture`` (the methods
-    whose requests start a transaction) and ``signals_denylist`` (signals that get no span).
+    receivers, cache calls and transaction blocks) and ``signals_denylist``.
     """
 
     identifier = "django"
