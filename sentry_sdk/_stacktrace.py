@@ -19,6 +19,10 @@ __all__ = ["filename_for_module", "frames_from_stack", "frames_from_traceback", 
 
 # Sentry shows this many source lines on each side of the line that was executing.
 _CONTEXT_LINES = 5
+# The SDK's own wrappers (a web request's runner, a patched handler) stand in most tracebacks of
+# the program: their locals describe the SDK (its client, its options, the environ once more),
+# not the program, and would be a large part of every event.
+_OWN_WRAPPERS = "sentry_sdk.integrations."
 
 # Installers put third-party code in directories with these names; such code is never the user's.
 _LIBRARY_DIRS = frozenset(("site-packages", "dist-packages"))
@@ -124,7 +128,7 @@ class _FrameBuilder:
                 rv["pre_context"] = [_strip(line) for line in lines[max(0, index - _CONTEXT_LINES) : index]]
                 rv["context_line"] = _strip(lines[index])
                 rv["post_context"] = [_strip(line) for line in lines[index + 1 : index + 1 + _CONTEXT_LINES]]
-        if self._include_locals:
+        if self._include_locals and not (module is not None and module.startswith(_OWN_WRAPPERS)):
             try:
                 # A shallow copy of the raw objects: serializing them is a later stage's job.
                 rv["vars"] = dict(frame.f_locals)

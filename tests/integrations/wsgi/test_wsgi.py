@@ -489,3 +489,21 @@ def test_bad_middleware_arguments_raise_at_construction() -> None:
         SentryWsgiMiddleware("not an app")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="http_methods_to_capture"):
         SentryWsgiMiddleware(_failing, http_methods_to_capture=[1])  # type: ignore[list-item]
+
+
+def test_the_sdks_own_wrapper_frames_carry_no_local_variables() -> None:
+    """The traceback passes through the SDK's request runner: that frame is kept (with its source),
+    but its locals (the client, its options, the environ again) are not sent; the app's are."""
+    transport = _init()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        order_id = 7
+        raise RuntimeError(f"order {order_id} failed")
+
+    with pytest.raises(RuntimeError):
+        _call(SentryWsgiMiddleware(app), _environ())
+    (event,) = transport.events
+    frames = event["exception"]["values"][0]["stacktrace"]["frames"]
+    runner = next(f for f in frames if f["module"] == "sentry_sdk.integrations._web.wsgi")
+    assert "vars" not in runner and "context_line" in runner
+    assert 7 == frames[-1]["vars"]["order_id"]
