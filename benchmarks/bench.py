@@ -50,6 +50,25 @@ def _time_calls(fn: Any, number: int, repeat: int = 5) -> float:
     return _median_us(batches)
 
 
+def _calls(fn: Any) -> float:
+    """Python function calls made on this thread by one ``fn()`` (``sys.setprofile``): the same in
+    every run, however loaded the machine is."""
+    fn()  # warm: first-use work (imports, caches) is not the steady state
+    count = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return float(count)
+
+
 def _recurse(depth: int) -> None:
     local_a = depth * 2  # noqa: F841 - local variables for the SDK to collect
     local_b = {"depth": depth, "items": list(range(5))}  # noqa: F841
@@ -125,6 +144,46 @@ def worker(dsn: str, slow_dsn: str) -> dict[str, float]:
     for depth in (1, 30):
         results[f"capture_exception, {depth} frames, locals off (us)"] = _capture_time(sentry_sdk, depth, 200)
         sentry_sdk.flush(timeout=10)
+
+    # Tracing: a transaction with 10 child spans, sampled (sent) and not; spans and @trace calls.
+    def transaction_with_spans() -> None:
+        with sentry_sdk.start_transaction(name="bench", op="task"):
+            for _ in range(10):
+                with sentry_sdk.start_span(op="db", name="SELECT 1"):
+                    pass
+
+    for rate in (1.0, 0.0):
+        sentry_sdk.init(dsn=dsn, traces_sample_rate=rate)
+        label = "sampled, sent" if rate else "not sampled"
+        results[f"transaction with 10 spans, {label} (us)"] = _time_calls(transaction_with_spans, 200)
+        results[f"transaction with 10 spans, {label} (calls)"] = _calls(transaction_with_spans)
+        sentry_sdk.flush(timeout=10)
+
+    sentry_sdk.init(dsn=dsn, traces_sample_rate=1.0)
+
+    @sentry_sdk.trace
+    def traced() -> None:
+        pass
+
+    def in_transaction(step: Any) -> Any:
+        def run() -> None:
+            with sentry_sdk.start_transaction(name="bench", op="task"):
+                for _ in range(100):
+                    step()
+
+        return run
+
+    def span() -> None:
+        with sentry_sdk.start_span(op="db", name="SELECT 1"):
+            pass
+
+    empty = _time_calls(in_transaction(lambda: None), 20)
+    for name, step in (("start_span enter+exit", span), ("@trace call", traced)):
+        results[f"{name} in a transaction (us)"] = (_time_calls(in_transaction(step), 20) - empty) / 100
+        results[f"{name} in a transaction (calls)"] = (
+            _calls(in_transaction(step)) - _calls(in_transaction(lambda: None))
+        ) / 100
+    sentry_sdk.flush(timeout=10)
 
     # Throughput: a burst of 2000 events to the fast sink, then flush.
     burst_dsn = dsn.replace("://", "://burst", 1)

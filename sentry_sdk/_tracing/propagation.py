@@ -12,9 +12,8 @@ incoming ``baggage`` with ``sentry-`` entries, or built once from the options at
 
 from __future__ import annotations
 
-import os
-
 from .headers import format_baggage, format_sample_rand, parse_baggage, parse_sentry_trace, parse_unit_float
+from .ids import span_id, trace_id
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -133,13 +132,13 @@ class PropagationContext:
         if not self._read:
             self._read_incoming()
         if self._trace_id is None:
-            self._trace_id = os.urandom(16).hex()
+            self._trace_id = trace_id()
         return self._trace_id
 
     @property
     def span_id(self) -> str:
         if self._span_id is None:
-            self._span_id = os.urandom(8).hex()
+            self._span_id = span_id()
         return self._span_id
 
     @property

@@ -12,13 +12,14 @@ leaving the block marks it ``internal_error``.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime, timedelta, timezone
 
 from .._log import logger, report_internal_error
 from . import context
 from .headers import format_baggage, format_sample_rand, format_sentry_trace
+from .ids import span_id
+from .ids import trace_id as new_trace_id
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -61,7 +62,7 @@ def status_of_http(code: int) -> str:
 
 
 def _new_span_id() -> str:
-    return os.urandom(8).hex()
+    return span_id()
 
 
 def _epoch(moment: datetime) -> float:
@@ -109,7 +110,7 @@ class Span:
         name: str | None = None,
         **_ignored: Any,
     ) -> None:
-        self.trace_id = trace_id or os.urandom(16).hex()
+        self.trace_id = trace_id or new_trace_id()
         self.span_id = span_id or _new_span_id()
         self.parent_span_id = parent_span_id
         self.same_process_as_parent = same_process_as_parent
