@@ -6,6 +6,7 @@
     python benchmarks/web_bench.py --apps flask,django # a subset of wsgi, flask, django, starlette, fastapi
     python benchmarks/web_bench.py --clock cpu         # the calling thread's CPU time, on a loaded machine
     python benchmarks/web_bench.py --instructions      # machine instructions per request, under valgrind
+    python benchmarks/web_bench.py --traces-sample-rate 1.0  # every request a transaction, sent
 
 Five applications are called in-process, without sockets, so that the SDK's cost is not hidden
 behind the network: a bare WSGI application in ``SentryWsgiMiddleware``, a Flask view, a Django view
@@ -408,6 +409,16 @@ _CLASSES = {
 }
 
 
+# ``--traces-sample-rate R`` reaches the workers through the environment (both packages' workers).
+_RATE_VARIABLE = "WEB_BENCH_TRACES_SAMPLE_RATE"
+_label = "tracing off"  # what the SDK rows measure, for the table's headers
+
+
+def _tracing_options() -> dict[str, Any]:
+    rate = os.environ.get(_RATE_VARIABLE)
+    return {"traces_sample_rate": float(rate)} if rate else {}
+
+
 def _init(sentry_sdk: Any, dsn: str, framework: str | None) -> str:
     """``init(dsn=...)`` with default options; returns "" or what had to be done instead.
 
@@ -416,7 +427,7 @@ def _init(sentry_sdk: Any, dsn: str, framework: str | None) -> str:
     that one loads), and the note says so.
     """
     try:
-        sentry_sdk.init(dsn=dsn)
+        sentry_sdk.init(dsn=dsn, **_tracing_options())
         return ""
     except Exception as exc:
         failure = f"init(dsn=...) raised {type(exc).__name__}: {exc}"
@@ -424,11 +435,13 @@ def _init(sentry_sdk: Any, dsn: str, framework: str | None) -> str:
         try:
             module = __import__(f"sentry_sdk.integrations.{framework}", fromlist=["_"])
             integration = getattr(module, _CLASSES[framework])()
-            sentry_sdk.init(dsn=dsn, auto_enabling_integrations=False, integrations=[integration])
+            sentry_sdk.init(
+                dsn=dsn, auto_enabling_integrations=False, integrations=[integration], **_tracing_options()
+            )
             return f"{failure}; measured with auto_enabling_integrations=False and {_CLASSES[framework]}"
         except Exception as exc:
             failure += f"; {_CLASSES[framework]} alone: {type(exc).__name__}: {exc}"
-    sentry_sdk.init(dsn=dsn, auto_enabling_integrations=False)
+    sentry_sdk.init(dsn=dsn, auto_enabling_integrations=False, **_tracing_options())
     return f"{failure}; measured with auto_enabling_integrations=False"
 
 
@@ -711,8 +724,8 @@ def _table(rows: dict[str, dict[str, float]], markdown: bool) -> list[str]:
     header = [
         "app",
         "floor µs (calls) ours / theirs",
-        "ours, tracing off: overhead µs (+calls)",
-        "sentry-sdk, tracing off: overhead µs (+calls)",
+        f"ours, {_label}: overhead µs (+calls)",
+        f"sentry-sdk, {_label}: overhead µs (+calls)",
         "ours / theirs",
         "error floor µs (calls)",
         "error path ours: overhead µs (+calls)",
@@ -877,8 +890,8 @@ def _instruction_table(rows: dict[str, dict[str, float]], markdown: bool) -> lis
     header = [
         "app",
         "floor k instructions ours / theirs",
-        "ours, tracing off: + k instructions",
-        "sentry-sdk, tracing off: + k instructions",
+        f"ours, {_label}: + k instructions",
+        f"sentry-sdk, {_label}: + k instructions",
         "ours / theirs",
         "error floor k instructions",
         "error path ours: + k instructions",
@@ -933,6 +946,13 @@ def main() -> int:
         help="count the calling thread's machine instructions per request under valgrind, instead"
         " of timing (deterministic on a loaded machine; needs valgrind)",
     )
+    parser.add_argument(
+        "--traces-sample-rate",
+        type=float,
+        default=None,
+        help="init both SDKs with this traces_sample_rate (default: tracing off); each request is"
+        " then a transaction, sent (1.0) or sampled out (0.0)",
+    )
     parser.add_argument("--worker", nargs=3, metavar=("APP", "DSN", "CLOCK"), help=argparse.SUPPRESS)
     parser.add_argument("--counted", nargs=4, metavar=("APP", "DSN", "PATH", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -955,6 +975,11 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "sentry_sdk")], check=True)
     cwd = tempfile.mkdtemp()  # never the repository, so only PYTHONPATH decides which package loads
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "PYTHONPATH"))}
+    base_env.pop(_RATE_VARIABLE, None)
+    if args.traces_sample_rate is not None:
+        global _label
+        base_env[_RATE_VARIABLE] = repr(args.traces_sample_rate)
+        _label = f"traces_sample_rate={args.traces_sample_rate}"
     sides = {
         "ours": (sys.executable, {**base_env, "PYTHONPATH": str(ROOT)}),
         "theirs": (theirs_python, base_env),
