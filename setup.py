@@ -37,6 +37,8 @@ setup(
             "python-multipart>=0.0.9",
             "httpx>=0.24",
             "uvicorn>=0.27",
+            "sqlalchemy>=2.0",
+            "requests>=2.28",
         ],
     },
     classifiers=[

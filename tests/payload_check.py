@@ -50,7 +50,7 @@ def check_event(event: dict[str, Any]) -> None:
 
 
 def check_envelope_bytes(raw: bytes) -> ParsedEnvelope:
-    """Fail on framing Sentry would refuse; then check each event item with Relay."""
+    """Fail on framing Sentry would refuse; then check each event and transaction item with Relay."""
     parsed = parse_envelope(raw)
     # Every length-delimited payload must be followed by a newline (our own rule: we always write one).
     assert raw.endswith(b"\n"), "an envelope must end with a newline after its last payload"
@@ -66,10 +66,13 @@ def check_parsed(parsed: ParsedEnvelope) -> None:
     for item in parsed.items:
         assert isinstance(item.headers.get("type"), str), f"item without a type: {item.headers!r}"
         assert len(item.payload) == item.headers.get("length"), f"item length mismatch: {item.headers!r}"
-        if item.headers["type"] == "event":
+        if item.headers["type"] in ("event", "transaction"):
             event = item.json()
             assert uuid.UUID(hex=headers["event_id"]), "an event envelope needs a UUID event_id header"
             assert headers["event_id"] == event["event_id"], "header and payload event_id differ"
+            if item.headers["type"] == "transaction":
+                assert "transaction" == event.get("type"), "a transaction item holds a transaction event"
+                assert isinstance(headers.get("trace"), dict), "a transaction envelope carries its DSC"
             check_event(event)
 
 
