@@ -69,6 +69,13 @@ def _calls(fn: Any) -> float:
     return float(count)
 
 
+def _capture_one(sentry_sdk: Any) -> None:
+    try:
+        _recurse(1)
+    except ValueError:
+        sentry_sdk.capture_exception()
+
+
 def _recurse(depth: int) -> None:
     local_a = depth * 2  # noqa: F841 - local variables for the SDK to collect
     local_b = {"depth": depth, "items": list(range(5))}  # noqa: F841
@@ -122,21 +129,37 @@ def worker(dsn: str, slow_dsn: str) -> dict[str, float]:
     for depth in (1, 30):
         results[f"capture_exception, {depth} frames, locals on (us)"] = _capture_time(sentry_sdk, depth, 200)
         sentry_sdk.flush(timeout=10)
-    results["capture_message (us)"] = _time_calls(lambda: sentry_sdk.capture_message("hello"), 100, 5)
+    results["capture_exception, 1 frame, locals on (calls)"] = _calls(lambda: _capture_one(sentry_sdk))
     sentry_sdk.flush(timeout=10)
-    results["add_breadcrumb (us)"] = _time_calls(
-        lambda: sentry_sdk.add_breadcrumb(message="m", category="c"), 5000
-    )
-    results["set_tag (us)"] = _time_calls(lambda: sentry_sdk.set_tag("k", "v"), 5000)
+
+    def message() -> None:
+        sentry_sdk.capture_message("hello")
+
+    def crumb() -> None:
+        sentry_sdk.add_breadcrumb(message="m", category="c")
+
+    def tag() -> None:
+        sentry_sdk.set_tag("k", "v")
 
     def push() -> None:
         with sentry_sdk.push_scope():
             pass
 
+    def logged() -> None:
+        log.info("order %s placed", 42)
+
+    results["capture_message (us)"] = _time_calls(message, 100, 5)
+    results["capture_message (calls)"] = _calls(message)
+    sentry_sdk.flush(timeout=10)
+    results["add_breadcrumb (us)"] = _time_calls(crumb, 5000)
+    results["add_breadcrumb (calls)"] = _calls(crumb)
+    results["set_tag (us)"] = _time_calls(tag, 5000)
     results["push_scope enter+exit (us)"] = _time_calls(push, 5000)
-    with_sdk = _time_calls(lambda: log.info("order %s placed", 42), 5000)
+    results["push_scope enter+exit (calls)"] = _calls(push)
+    with_sdk = _time_calls(logged, 5000)
     results["logging.info with SDK (us)"] = with_sdk
     results["logging.info overhead (us)"] = with_sdk - results["logging.info without SDK (us)"]
+    results["logging.info with SDK (calls)"] = _calls(logged)
 
     sentry_sdk.init(dsn=dsn, include_local_variables=False)
     with sentry_sdk.configure_scope() as scope:
