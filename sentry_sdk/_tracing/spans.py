@@ -73,6 +73,7 @@ class Span:
     """A timed operation in a trace (``sentry_sdk.tracing.Span``)."""
 
     __slots__ = (
+        "__weakref__",  # as sentry-sdk's spans (plain objects), they can be weakly referenced
         "_containing_transaction",
         "_data",
         "_previous",

@@ -382,3 +382,41 @@ def test_the_public_classes_are_sentry_sdks_names() -> None:
     assert child.to_traceparent() == f"{transaction.trace_id}-{child.span_id}-1"
     child.set_http_status(404)
     assert "not_found" == child.status
+
+
+# -- lifetimes and nesting --------------------------------------------------------------------
+
+
+def test_an_unfinished_transaction_goes_with_its_scope_without_being_sent_or_kept() -> None:
+    """A transaction entered on a scope and never finished is not sent, and nothing keeps it (or
+    its spans) alive once the scope is gone."""
+    import gc
+    import weakref
+
+    transport = _init(traces_sample_rate=1.0)
+    with sentry_sdk.isolation_scope():
+        with sentry_sdk.new_scope():
+            transaction = sentry_sdk.start_transaction(name="abandoned")
+            transaction.__enter__()
+            sentry_sdk.start_span(op="db").__enter__()  # an unfinished child too
+            gone = weakref.ref(transaction)
+            del transaction
+    gc.collect()
+    assert gone() is None
+    assert [] == _transactions(transport)
+
+
+def test_a_transaction_started_inside_another_is_its_own_and_the_outer_one_comes_back() -> None:
+    """Nested transactions (as sentry-sdk's): the inner one is sent on its own, and the spans after
+    it belong to the outer one again."""
+    transport = _init(traces_sample_rate=1.0)
+    with sentry_sdk.start_transaction(name="outer") as outer:
+        with sentry_sdk.start_transaction(name="inner"):
+            with sentry_sdk.start_span(op="in.inner"):
+                pass
+        assert outer is sentry_sdk.get_current_span()
+        with sentry_sdk.start_span(op="in.outer"):
+            pass
+    inner_event, outer_event = _transactions(transport)
+    assert ("inner", ["in.inner"]) == (inner_event["transaction"], [s["op"] for s in inner_event["spans"]])
+    assert ("outer", ["in.outer"]) == (outer_event["transaction"], [s["op"] for s in outer_event["spans"]])
