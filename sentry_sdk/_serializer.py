@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from ._secrets import SecretFinder
 
 
-__all__ = ["safe_repr", "serialize_event"]
+__all__ = ["Serialized", "safe_repr", "serialize_event"]
 
 _BAG_DEPTH = 5
 _BAG_BREADTH = 10
@@ -69,6 +69,14 @@ _CYCLE = "<cyclic>"
 # Items read from a mapping that is not a dict (its ``items()`` is the program's code) outside a
 # databag, where no breadth limit applies.
 _MAPPING_ITEMS = 1000
+
+
+class Serialized(dict):  # type: ignore[type-arg]
+    """A dict the SDK built JSON-clean itself (short ASCII string keys and values, nothing nested):
+    put in the event as a plain copy, without walking it. For data that is the same on every event
+    of the process (the installed distributions), so that each event does not pay for it again."""
+
+    __slots__ = ()
 
 
 def serialize_event(
@@ -301,6 +309,8 @@ class _Walker:
 
     def other(self, value: Any, t: type, depth: int, bag: bool, limit: int) -> Any:
         """A value whose type is not exactly a JSON one: a subclass of one, or anything else."""
+        if t is Serialized:
+            return dict(value)
         try:
             if self.custom_repr is not None:
                 text = self.custom(value)

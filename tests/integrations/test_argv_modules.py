@@ -138,3 +138,23 @@ def test_importing_and_init_do_not_read_the_installed_distributions(
     )
     assert 0 == result.returncode, result.stderr
     assert [False, True, True] == json.loads(result.stdout)
+
+
+def test_the_module_list_is_the_same_on_every_event_and_a_hook_changing_it_changes_only_its_own() -> None:
+    """The list is built once and sent as is (not walked per event); each event gets its own copy."""
+    seen: list[dict[str, str]] = []
+
+    def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+        seen.append(dict(event["modules"]))
+        event["modules"]["added-by-hook"] = "1.0"
+        return event
+
+    transport = CapturingTransport()
+    sentry_sdk.init(transport=transport, before_send=before_send)
+    sentry_sdk.capture_message("one")
+    sentry_sdk.capture_message("two")
+    first, second = (event["modules"] for event in transport.events)
+    assert "added-by-hook" not in seen[1]
+    assert first["added-by-hook"] == second["added-by-hook"] == "1.0"
+    assert {k: v for k, v in first.items() if k != "added-by-hook"} == seen[0] == seen[1]
+    assert all(type(k) is str and type(v) is str for k, v in seen[0].items())
