@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from ..._meta import meta_at
 from ...api import get_client, isolation_scope
 from .body import body_data, body_limit
-from .request import request_from_asgi, request_from_environ, wsgi_client_ip
+from .request import request_from_asgi, request_from_environ, wsgi_client_ip, wsgi_url
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -102,9 +102,15 @@ class RequestContext:
             if named is not None:
                 name, source = named
         if name is None or source is None:
-            url = str((request if request is not None else self._request(False)).get("url") or "")
+            url = str(request.get("url") or "") if request is not None else self._url()
             name, source = "/" + url.partition("://")[2].partition("/")[2], "url"
         return name, source
+
+    def _url(self) -> str:
+        """The request's URL, without building the rest of the request interface where it can."""
+        if self.environ is not None:
+            return wsgi_url(self.environ, self.use_x_forwarded_for)
+        return str(self._request(False).get("url") or "")
 
     def prepare_for_event(self) -> None:
         """What a framework completes only when its request is reported (see AsgiRequest)."""

@@ -24,6 +24,7 @@ __all__ = [
     "request_from_asgi",
     "request_from_environ",
     "wsgi_client_ip",
+    "wsgi_url",
 ]
 
 FILTERED = "[Filtered]"
@@ -91,7 +92,7 @@ def wsgi_client_ip(environ: Mapping[str, Any]) -> str | None:
     return str(remote) if remote else None
 
 
-def _wsgi_url(environ: Mapping[str, Any], use_x_forwarded_for: bool) -> str:
+def wsgi_url(environ: Mapping[str, Any], use_x_forwarded_for: bool) -> str:
     scheme = str(environ.get("wsgi.url_scheme") or "http")
     host = environ.get("HTTP_X_FORWARDED_HOST") if use_x_forwarded_for else None
     if use_x_forwarded_for and environ.get("HTTP_X_FORWARDED_PROTO"):
@@ -115,7 +116,7 @@ def request_from_environ(
         if ip:
             env["REMOTE_ADDR"] = ip
     request: dict[str, Any] = {
-        "url": _wsgi_url(environ, use_x_forwarded_for),
+        "url": wsgi_url(environ, use_x_forwarded_for),
         "method": str(environ.get("REQUEST_METHOD") or "GET").upper(),
         "query_string": _wsgi_str(str(environ.get("QUERY_STRING") or "")),
         "headers": filter_headers(_environ_headers(environ), pii),
