@@ -310,12 +310,25 @@ def start_transaction(
         return _Transaction(sampled=False)
 
 
+# The tracing model, loaded on first use (``import sentry_sdk`` does not load it); kept here so
+# that a hot call such as start_span does not run an import statement each time.
+_tracing_api: Any = None
+
+
+def _load_tracing() -> Any:
+    global _tracing_api
+    from ._tracing import api
+
+    _tracing_api = api
+    return api
+
+
 def start_span(instrumenter: str = "sentry", **kwargs: Any) -> Span:
     """A child of the current span (``op=``, ``name=``/``description=``); ``with`` it or ``finish()``."""
-    from ._tracing.api import start_span as _start
-
     try:
-        return _start(get_current_scope(), kwargs)
+        tracing = _tracing_api or _load_tracing()
+        span: Span = tracing.start_span(get_current_scope(), kwargs)
+        return span
     except Exception:
         report_internal_error()
         from ._tracing.spans import NoOpSpan

@@ -13,7 +13,7 @@ leaving the block marks it ``internal_error``.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from .._log import logger, report_internal_error
 from . import context
@@ -61,12 +61,11 @@ def status_of_http(code: int) -> str:
     return "invalid_argument" if code < 500 else "internal_error"
 
 
-def _new_span_id() -> str:
-    return span_id()
+_new_span_id = span_id
 
 
-def _epoch(moment: datetime) -> float:
-    return moment.timestamp()
+def _as_epoch(moment: datetime | float) -> float:
+    return float(moment) if isinstance(moment, (int, float)) else moment.timestamp()
 
 
 class Span:
@@ -78,6 +77,8 @@ class Span:
         "_data",
         "_previous",
         "_scope",
+        "_end_epoch",
+        "_start_epoch",
         "_started",
         "_tags",
         "description",
@@ -87,9 +88,7 @@ class Span:
         "same_process_as_parent",
         "sampled",
         "span_id",
-        "start_timestamp",
         "status",
-        "timestamp",
         "trace_id",
     )
 
@@ -124,12 +123,12 @@ class Span:
         self._scope = scope
         self._tags: dict[str, Any] = {}
         self._data: dict[str, Any] = {}
-        if isinstance(start_timestamp, (int, float)):
-            start_timestamp = datetime.fromtimestamp(start_timestamp, timezone.utc)
-        self.start_timestamp: datetime = start_timestamp or datetime.now(timezone.utc)
+        # Times are kept as seconds since the epoch (what the wire wants); the datetime
+        # attributes of sentry-sdk's spans are made from them when asked for.
+        self._start_epoch = _as_epoch(start_timestamp) if start_timestamp is not None else time.time()
         # A monotonic start, so that the duration does not jump with the wall clock.
         self._started = time.perf_counter()
-        self.timestamp: datetime | None = None
+        self._end_epoch: float | None = None
         self._previous: list[Span | None] = []
 
     def __repr__(self) -> str:
@@ -139,6 +138,25 @@ class Span:
         )
 
     # -- names --------------------------------------------------------------------------------
+
+    @property
+    def start_timestamp(self) -> datetime:
+        """When the span started (a datetime in UTC, as sentry-sdk's)."""
+        return datetime.fromtimestamp(self._start_epoch, timezone.utc)
+
+    @start_timestamp.setter
+    def start_timestamp(self, value: datetime | float) -> None:
+        self._start_epoch = _as_epoch(value)
+
+    @property
+    def timestamp(self) -> datetime | None:
+        """When the span ended (UTC), or ``None`` while it runs."""
+        end = self._end_epoch
+        return None if end is None else datetime.fromtimestamp(end, timezone.utc)
+
+    @timestamp.setter
+    def timestamp(self, value: datetime | float | None) -> None:
+        self._end_epoch = None if value is None else _as_epoch(value)
 
     @property
     def name(self) -> str | None:
@@ -158,8 +176,8 @@ class Span:
     def __enter__(self) -> Span:
         scope = self._scope if self._scope is not None else context.current_scope()
         self._scope = scope
-        self._previous.append(scope.span)
-        scope.span = self
+        self._previous.append(scope._span)
+        scope._span = self
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -169,7 +187,7 @@ class Span:
             scope = self._scope
             self.finish(scope)
             if scope is not None and self._previous:
-                scope.span = self._previous.pop()
+                scope._span = self._previous.pop()
         except Exception:
             report_internal_error()
 
@@ -266,8 +284,8 @@ class Span:
             "same_process_as_parent": self.same_process_as_parent,
             "op": self.op,
             "description": self.description,
-            "start_timestamp": _epoch(self.start_timestamp),
-            "timestamp": _epoch(self.timestamp) if self.timestamp is not None else None,
+            "start_timestamp": self._start_epoch,
+            "timestamp": self._end_epoch,
             "origin": self.origin,
             "status": self.status,
         }
@@ -281,13 +299,12 @@ class Span:
 
     def _end(self, end_timestamp: datetime | float | None) -> bool:
         """Stamp the end; False if the span had ended already."""
-        if self.timestamp is not None:
+        if self._end_epoch is not None:
             return False
-        if isinstance(end_timestamp, (int, float)):
-            end_timestamp = datetime.fromtimestamp(end_timestamp, timezone.utc)
         if end_timestamp is None:
-            end_timestamp = self.start_timestamp + timedelta(seconds=time.perf_counter() - self._started)
-        self.timestamp = end_timestamp
+            self._end_epoch = self._start_epoch + (time.perf_counter() - self._started)
+        else:
+            self._end_epoch = _as_epoch(end_timestamp)
         return True
 
     def finish(
@@ -475,8 +492,8 @@ class Transaction(Span):
                 "transaction": self.name,
                 "transaction_info": {"source": self.source},
                 "contexts": {**self._contexts, "trace": self.get_trace_context()},
-                "start_timestamp": _epoch(self.start_timestamp),
-                "timestamp": _epoch(self.timestamp or self.start_timestamp),
+                "start_timestamp": self._start_epoch,
+                "timestamp": self._end_epoch if self._end_epoch is not None else self._start_epoch,
                 "spans": [span.to_json() for span in self._finished_spans],
             }
             if self._tags:
