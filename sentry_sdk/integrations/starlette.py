@@ -21,8 +21,9 @@ endpoint's ``module.qualname`` (source ``component``). With ``send_default_pii``
 ``username`` (its ``display_name``).
 
 With tracing on, each request whose method is in ``http_methods_to_capture`` is an ``http.server``
-transaction named like its events. ``middleware_spans`` is accepted and stored; no middleware
-spans are made yet.
+transaction named like its events. With ``middleware_spans``, each layer of the app's middleware
+stack is a ``middleware.starlette`` span in it, its ``receive`` and ``send`` calls its children
+(see :mod:`._starlette_spans`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .._log import report_internal_error
 from ..api import get_client
 from . import DidNotEnable, Integration
 from ._capture import capture_unhandled
+from ._starlette_spans import patch_middleware_spans
 from ._versions import parse_version
 from ._web.asgi import AsgiRequest, asgi_content_length, endpoint_name, report_request_error, run_asgi
 from ._web.body import body_data
@@ -71,7 +73,7 @@ class StarletteIntegration(Integration):
     ``transaction_style``: ``"url"`` (the route path, source ``route``) or ``"endpoint"`` (the
     endpoint's ``module.qualname``, source ``component``). ``failed_request_status_codes``: the
     ``HTTPException`` statuses to report (500-599 by default). ``http_methods_to_capture``: the
-    methods whose requests are transactions; ``middleware_spans``: accepted, no spans yet.
+    methods whose requests are transactions; ``middleware_spans``: a span for each middleware.
     """
 
     identifier = "starlette"
@@ -80,7 +82,7 @@ class StarletteIntegration(Integration):
         self,
         transaction_style: str = "url",
         failed_request_status_codes: Iterable[int] = DEFAULT_FAILED_REQUEST_STATUS_CODES,
-        middleware_spans: bool = True,
+        middleware_spans: bool = False,
         http_methods_to_capture: tuple[str, ...] = DEFAULT_HTTP_METHODS_TO_CAPTURE,
     ) -> None:
         name = type(self).__name__
@@ -129,6 +131,7 @@ def _patch() -> None:
     _patch_app(Starlette)
     _patch_exception_middleware(ExceptionMiddleware)
     _patch_form(Request)
+    patch_middleware_spans()
 
 
 def _patch_app(starlette: type[Any]) -> None:

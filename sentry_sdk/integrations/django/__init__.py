@@ -46,9 +46,11 @@ class DjangoIntegration(Integration):
     ``component``).
 
     ``http_methods_to_capture``: with tracing on, the methods whose requests are ``http.server``
-    transactions. Accepted and checked, but no such spans are made yet: ``middleware_spans``,
-    ``signals_spans``, ``cache_spans``, ``db_transaction_spans`` (spans for middleware, signal
-    receivers, cache calls and transaction blocks) and ``signals_denylist``.
+    transactions. Inside them (see :mod:`._spans`): ``middleware_spans``, a span for each
+    middleware's call and hooks and for the view; ``signals_spans``, one for each signal receiver
+    run, except for the signals in ``signals_denylist``; ``cache_spans`` (off by default), one for
+    each cache read and write; ``db_transaction_spans`` (off by default), one for each commit and
+    rollback. Templates rendered are spans whatever the options.
     """
 
     identifier = "django"
@@ -56,7 +58,7 @@ class DjangoIntegration(Integration):
     def __init__(
         self,
         transaction_style: str = "url",
-        middleware_spans: bool = True,
+        middleware_spans: bool = False,
         signals_spans: bool = True,
         cache_spans: bool = False,
         db_transaction_spans: bool = False,
@@ -87,7 +89,7 @@ class DjangoIntegration(Integration):
             raise DidNotEnable(f"Django {django.get_version()} found; 3.2 or newer is required")
 
         from ..logging import ignore_logger
-        from . import _asgi, _handlers
+        from . import _asgi, _handlers, _spans
 
         # runserver's access log says "500" for a failure already reported; a wrong Host header
         # is a scanner's, not a bug (Django answers 400).
@@ -98,3 +100,9 @@ class DjangoIntegration(Integration):
         patch_when_imported("django.core.handlers.wsgi", _handlers.patch_wsgi_handler)
         patch_when_imported("django.core.handlers.asgi", _asgi.patch_asgi_handler)
         patch_when_imported("django.core.signals", _handlers.connect_signals)
+        patch_when_imported("django.core.handlers.base", _spans.patch_handler)
+        patch_when_imported("django.template.base", _spans.patch_template)
+        patch_when_imported("django.template.response", _spans.patch_template_response)
+        patch_when_imported("django.dispatch.dispatcher", _spans.patch_signals)
+        patch_when_imported("django.core.cache", _spans.patch_cache)
+        patch_when_imported("django.db.backends.base.base", _spans.patch_database)

@@ -310,9 +310,9 @@ def test_the_span_options_must_be_bools(option: str) -> None:
 
 
 def test_the_options_are_stored_as_sentry_sdk_names_them() -> None:
-    """Defaults as in sentry-sdk; given values are kept (methods uppercased) for the tracing issue."""
+    """Defaults as in sentry-sdk 2.75 (middleware spans off); given values are kept (methods uppercased)."""
     default = DjangoIntegration()
-    assert ("url", True, True, False, False, []) == (
+    assert ("url", False, True, False, False, []) == (
         default.transaction_style,
         default.middleware_spans,
         default.signals_spans,

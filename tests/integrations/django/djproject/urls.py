@@ -38,3 +38,18 @@ urlpatterns = [
     path("async/fail/", views.async_fail),
     path("sync/fail/", views.sync_fail),
 ]
+
+# The span tests' routes (test_django_spans.py).
+from . import span_views  # noqa: E402
+
+urlpatterns += [
+    path("spans/template/", span_views.template),
+    path("spans/string/", span_views.string),
+    path("spans/current/", span_views.current),
+    path("spans/async-current/", span_views.async_current),
+    path("spans/named/", span_views.current, name="spans-named"),
+    path("spans/signal/", span_views.signal),
+    path("spans/async-signal/", span_views.async_signal),
+    path("spans/cache/", span_views.cache),
+    path("spans/atomic/", span_views.atomic),
+]
