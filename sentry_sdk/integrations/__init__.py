@@ -65,6 +65,8 @@ _AUTO_ENABLING = (
     ("celery", "celery.CeleryIntegration"),
     ("starlette", "starlette.StarletteIntegration"),
     ("fastapi", "fastapi.FastApiIntegration"),
+    ("httpx", "httpx.HttpxIntegration"),
+    ("sqlalchemy", "sqlalchemy.SqlalchemyIntegration"),
 )
 
 # Identifiers whose setup_once already ran in this process.

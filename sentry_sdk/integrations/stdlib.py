@@ -4,7 +4,8 @@
 requests are recorded as well: one ``http`` breadcrumb per request, when its response arrives
 (level by status: 5xx ``error``, 4xx ``warning``, else ``info``) or when it fails (no status,
 level ``error``). ``subprocess.Popen`` is patched: one ``subprocess`` breadcrumb per process started
-(or that failed to start), its message the command line.
+(or that failed to start), its message the command line. Queries on ``sqlite3`` connections are
+``query`` breadcrumbs and, inside a running span, ``db`` spans, their parameters never recorded.
 
 What is recorded leaves secrets out: a URL loses its ``user:password@`` part and its query string
 (which goes to ``data["http.query"]``), and query values, ``--flag=value`` arguments and
@@ -35,6 +36,7 @@ from ..hub import Hub
 from . import Integration
 from ._on_import import patch_when_imported
 from ._outgoing import finish_http_span, start_http_span, trace_headers
+from ._sqlite3 import patch_sqlite3
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -63,6 +65,7 @@ class StdlibIntegration(Integration):
     def setup_once() -> None:
         patch_when_imported("http.client", _patch_http_client)
         patch_when_imported("subprocess", _patch_subprocess)
+        patch_when_imported("sqlite3", patch_sqlite3)
 
 
 def _enabled_client() -> Client | None:

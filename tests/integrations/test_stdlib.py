@@ -344,7 +344,7 @@ def test_init_imports_neither_module_and_patches_them_once_imported(
         "sentry_sdk.init(transport=events.append, integrations=[StdlibIntegration()],\n"
         "                default_integrations=False, release='1')\n"
         "print(json.dumps(['http.client' in sys.modules, 'subprocess' in sys.modules]))\n"
-        "import http.client, subprocess\n"
+        "import http.client, sqlite3, subprocess\n"
         "loaders = [http.client.__loader__, http.client.__spec__.loader]\n"
         "ours = [f for f in sys.meta_path if 'sentry' in type(f).__module__]\n"
         "print(json.dumps([[type(loader).__name__ for loader in loaders], ours]))\n"
