@@ -25,24 +25,16 @@ soft_time_limit: tuple[type[BaseException], ...] = ()
 
 
 class Job:
-    """A task execution; as an event processor, adds the task's data to the events of its scope.
-
-    ``inherited`` is the propagation context the task's scope had from its parent when it
-    started (the caller's, for ``apply()``): the task's own replaces it on its events.
-    """
+    """A task execution; as an event processor, adds the task's data to the events of its scope."""
 
     __slots__ = (
-        "_trace",
         "args",
-        "baggage",
         "eager",
         "failed",
-        "inherited",
         "kwargs",
         "name",
         "reported",
         "request",
-        "sampled",
         "task",
         "task_id",
     )
