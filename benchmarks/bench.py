@@ -428,7 +428,9 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "sentry_sdk")], check=True)
     cwd = tempfile.mkdtemp()  # never the repository, so only PYTHONPATH decides which package loads
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "PYTHONPATH"))}
-    ours = (sys.executable, {**base_env, "PYTHONPATH": str(ROOT)})
+    # Both packages run in the same interpreter and site-packages, ours first on PYTHONPATH, so that
+    # both see the same installed distributions (the ``modules`` list every event carries).
+    ours = (theirs_python, {**base_env, "PYTHONPATH": str(ROOT)})
     theirs = (theirs_python, base_env)
     print(f"ours:   {_version(ours[0], ours[1], cwd)}", file=sys.stderr)
     print(f"theirs: {_version(theirs[0], theirs[1], cwd)}", file=sys.stderr)

@@ -980,8 +980,10 @@ def main() -> int:
         global _label
         base_env[_RATE_VARIABLE] = repr(args.traces_sample_rate)
         _label = f"traces_sample_rate={args.traces_sample_rate}"
+    # Both packages run in the same interpreter and site-packages (the same frameworks, and the same
+    # ``modules`` list on every event), ours first on PYTHONPATH.
     sides = {
-        "ours": (sys.executable, {**base_env, "PYTHONPATH": str(ROOT)}),
+        "ours": (theirs_python, {**base_env, "PYTHONPATH": str(ROOT)}),
         "theirs": (theirs_python, base_env),
     }
     print(f"ours:   {_version(*sides['ours'], cwd)}", file=sys.stderr)
