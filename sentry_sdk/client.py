@@ -21,6 +21,7 @@ from ._log import logger, report_internal_error, set_debug
 from ._options import resolve_options
 from ._serializer import serialize_event
 from ._stacktrace import frames_from_stack, set_in_app
+from ._tracing.ids import event_id as _new_event_id
 from .consts import SDK_NAME, SDK_PACKAGE, VERSION
 from .envelope import Envelope, Item, PayloadRef
 from .scope import Scope
@@ -506,11 +507,3 @@ class NonRecordingClient:
 
     def __repr__(self) -> str:
         return "<NonRecordingClient>"
-
-
-def _new_event_id() -> str:
-    """A random (version 4) UUID as 32 hex digits, without importing ``uuid``."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return raw.hex()

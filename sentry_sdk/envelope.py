@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from ._json import payload_text, text
+
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,9 +16,7 @@ __all__ = ["Envelope", "Item", "PayloadRef"]
 
 
 def _json_bytes(value: Any) -> bytes:
-    import json  # normally first used on the worker thread, keeping it off the import path
-
-    return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return text(value).encode("utf-8")
 
 
 class PayloadRef:
@@ -36,7 +36,7 @@ class PayloadRef:
                 with open(self.path, "rb") as f:
                     self.bytes = f.read()
             elif self.json is not None:
-                self.bytes = _json_bytes(self.json)
+                self.bytes = payload_text(self.json).encode("utf-8")
             else:
                 self.bytes = b""
         return self.bytes

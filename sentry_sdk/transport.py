@@ -518,9 +518,19 @@ def _backoff(attempt: int) -> float:
     return delay * (0.5 + random() / 2)  # jitter: clients that failed together retry apart
 
 
+# The last whole second formatted, and its text: strftime costs more than the rest of an envelope's
+# headers, and every event of a second shares it.
+_second: tuple[int, str] = (-1, "")
+
+
 def _now_iso() -> str:
+    global _second
     now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+    whole = int(now)
+    second = _second
+    if second[0] != whole:
+        second = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{second[1]}.{int((now - whole) * 1e6):06d}Z"
 
 
 def _timeout() -> Any:
