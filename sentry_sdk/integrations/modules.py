@@ -67,7 +67,12 @@ def _clean(found: dict[str, str]) -> dict[str, str]:
 
 def _add_modules(event: Event, hint: Hint) -> Event:
     try:
-        if "modules" not in event and Hub.current.get_integration(ModulesIntegration) is not None:
+        # Transactions go without, as with sentry-sdk: the list is on the errors of the same release.
+        if (
+            "modules" not in event
+            and event.get("type") != "transaction"
+            and Hub.current.get_integration(ModulesIntegration) is not None
+        ):
             installed = _installed_distributions()
             # A copy (events get changed later), of the same kind: a Serialized one stays one.
             event["modules"] = type(installed)(installed)

@@ -86,6 +86,16 @@ def test_events_list_the_installed_distributions() -> None:
     assert all(name == name.lower() and "_" not in name for name in listed)
 
 
+def test_transactions_go_without_the_list_as_with_sentry_sdk() -> None:
+    transport = _init(ModulesIntegration(), traces_sample_rate=1.0)
+    with sentry_sdk.start_transaction(name="t"):
+        sentry_sdk.capture_message("m")
+    sentry_sdk.flush()
+    kinds = {item.get("type", "event"): item for item in transport.events}
+    assert "modules" in kinds["event"]
+    assert kinds["transaction"]["type"] == "transaction" and "modules" not in kinds["transaction"]
+
+
 def test_modules_the_event_already_has_are_kept() -> None:
     """An event that comes with its own modules keeps them."""
     transport = _init(ModulesIntegration())
