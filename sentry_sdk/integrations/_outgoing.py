@@ -18,6 +18,7 @@ import re
 
 from ..api import get_client, get_current_span
 from ..hub import Hub
+from ._secret_names import filter_pairs
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -26,8 +27,16 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .._tracing.spans import Span
+    from ..client import Client
 
-__all__ = ["finish_http_span", "propagates_to", "start_http_span", "trace_headers"]
+__all__ = [
+    "finish_http_span",
+    "is_sdk_endpoint",
+    "propagates_to",
+    "request_url",
+    "start_http_span",
+    "trace_headers",
+]
 
 OP_HTTP_CLIENT = "http.client"
 _MATCH_ALL = ".*"
@@ -93,3 +102,27 @@ def finish_http_span(span: Span, status_code: int | None, failed: bool = False) 
     elif failed:
         span.set_status("internal_error")
     span.finish()
+
+
+def request_url(scheme: str, host: str, port: int, path: str) -> tuple[str, str, str]:
+    """The URL without query or fragment, and its query and fragment with secret values filtered."""
+    if not path.startswith("/"):
+        path = "/" + path  # "OPTIONS *" and the like
+    path, _, fragment = path.partition("#")
+    path, _, query = path.partition("?")
+    netloc = f"[{host}]" if ":" in host else host
+    if port != (443 if scheme == "https" else 80):
+        netloc = f"{netloc}:{port}"
+    return (
+        f"{scheme}://{netloc}{path}",
+        filter_pairs(query) if query else "",
+        filter_pairs(fragment) if fragment else "",
+    )
+
+
+def is_sdk_endpoint(client: Client, host: str, port: int, path: str) -> bool:
+    """Whether a request to ``host:port`` for ``path`` is the SDK's own post to its DSN."""
+    dsn = client.parsed_dsn
+    if dsn is None or port != dsn.port or host.lower() != dsn.host.lower():
+        return False
+    return path.partition("?")[0] == f"{dsn.path}api/{dsn.project_id}/envelope/"

@@ -30,9 +30,8 @@ import functools
 from .._log import report_internal_error
 from ..hub import Hub
 from . import DidNotEnable, Integration
-from ._outgoing import finish_http_span, start_http_span, trace_headers
+from ._outgoing import finish_http_span, is_sdk_endpoint, request_url, start_http_span, trace_headers
 from ._versions import parse_version
-from .stdlib import _is_sdk_endpoint, _url
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -124,12 +123,12 @@ def _start_request(request: httpx.Request) -> _Pending | None:
         host = target.raw_host.decode("ascii", "replace")
         port = target.port or (443 if scheme == "https" else 80)
         path = target.raw_path.decode("ascii", "replace")
-        if _is_sdk_endpoint(client, host, port, path):
+        if is_sdk_endpoint(client, host, port, path):
             return None
         if target.fragment:
             path = f"{path}#{target.fragment}"
         method = request.method
-        url, query, fragment = _url(scheme, host, port, path)
+        url, query, fragment = request_url(scheme, host, port, path)
         span = start_http_span(method, url, query, fragment, ORIGIN)
         full = url + (f"?{query}" if query else "")  # targets may name a query, not credentials
         headers = request.headers

@@ -35,7 +35,8 @@ from ..api import get_current_span
 from ..hub import Hub
 from . import Integration
 from ._on_import import patch_when_imported
-from ._outgoing import finish_http_span, start_http_span, trace_headers
+from ._outgoing import finish_http_span, is_sdk_endpoint, request_url, start_http_span, trace_headers
+from ._secret_names import FILTERED, looks_secret
 from ._sqlite3 import patch_sqlite3
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = ["StdlibIntegration"]
 
-FILTERED = "[Filtered]"
 _MAX_COMMAND_LENGTH = 1000
 # Where a pending request is kept on its connection, from putrequest until its outcome is known.
 _REQUEST_ATTR = "_sentry_httplib_request"
@@ -73,44 +73,6 @@ def _enabled_client() -> Client | None:
     if client is None or client.get_integration(StdlibIntegration) is None:
         return None
     return client
-
-
-# -- secrets --------------------------------------------------------------------------------------
-
-_SECRET_WORDS = frozenset(("key", "sig", "code", "pwd", "pass"))
-_SECRET_PARTS = ("token", "secret", "passw", "auth", "signature", "session", "credential")
-_CAMEL_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-# Parameter names repeat from one request to the next, so the answers are kept.
-@functools.lru_cache(maxsize=512)
-def _looks_secret(name: str) -> bool:
-    """Whether a parameter or flag name looks like it names a secret.
-
-    Names are split into words (``api_key``, ``apiKey``, ``X-Api-Key`` all give ``key``); erring on
-    the side of hiding a harmless value is fine, showing a secret is not.
-    """
-    for word in _NON_WORD.split(_CAMEL_BOUNDARY.sub(r"\1_\2", name).lower()):
-        if word in _SECRET_WORDS or word.endswith("key") or any(part in word for part in _SECRET_PARTS):
-            return True
-    return False
-
-
-def _filter_pairs(text: str) -> str:
-    """``a=1&token=x`` as ``a=1&token=[Filtered]``; anything else is kept as written."""
-    parts = text.split("&")
-    for i, part in enumerate(parts):
-        name, eq, _ = part.partition("=")
-        if eq and _looks_secret(_unquote(name) if "%" in name or "+" in name else name):
-            parts[i] = f"{name}={FILTERED}"
-    return "&".join(parts)
-
-
-def _unquote(text: str) -> str:
-    from urllib.parse import unquote_plus
-
-    return unquote_plus(text)
 
 
 # -- http.client ----------------------------------------------------------------------------------
@@ -159,8 +121,8 @@ def _start_request(conn: Any, method: str, target: str) -> None:
     client = _enabled_client()
     if client is not None:
         scheme, host, port, path = _request_parts(conn, target)
-        if not _is_sdk_endpoint(client, host, port, path):
-            url, query, fragment = _url(scheme, host, port, path)
+        if not is_sdk_endpoint(client, host, port, path):
+            url, query, fragment = request_url(scheme, host, port, path)
             span = start_http_span(method, url, query, fragment, ORIGIN)
             setattr(conn, _REQUEST_ATTR, (method, url, query, fragment, span))
             full = url + (f"?{query}" if query else "")  # targets may name a query, not credentials
@@ -168,22 +130,6 @@ def _start_request(conn: Any, method: str, target: str) -> None:
                 conn.putheader(name, value)
             return
     vars(conn).pop(_REQUEST_ATTR, None)  # left over from an earlier request that never finished
-
-
-def _url(scheme: str, host: str, port: int, path: str) -> tuple[str, str, str]:
-    """The URL without query or fragment, and its query and fragment with secret values filtered."""
-    if not path.startswith("/"):
-        path = "/" + path  # "OPTIONS *" and the like
-    path, _, fragment = path.partition("#")
-    path, _, query = path.partition("?")
-    netloc = f"[{host}]" if ":" in host else host
-    if port != (443 if scheme == "https" else 80):
-        netloc = f"{netloc}:{port}"
-    return (
-        f"{scheme}://{netloc}{path}",
-        _filter_pairs(query) if query else "",
-        _filter_pairs(fragment) if fragment else "",
-    )
 
 
 def _request_parts(conn: Any, target: str) -> tuple[str, str, int, str]:
@@ -210,13 +156,6 @@ def _split_netloc(netloc: str, default_port: int) -> tuple[str, int]:
     else:
         host, _, port_text = netloc.partition(":")
     return host, int(port_text) if port_text.isdigit() else default_port
-
-
-def _is_sdk_endpoint(client: Client, host: str, port: int, path: str) -> bool:
-    dsn = client.parsed_dsn
-    if dsn is None or port != dsn.port or host.lower() != dsn.host.lower():
-        return False
-    return path.partition("?")[0] == f"{dsn.path}api/{dsn.project_id}/envelope/"
 
 
 def _finish_request(conn: Any, response: Any, error: BaseException | None) -> None:
@@ -341,7 +280,7 @@ def _filter_arguments(arguments: list[str]) -> list[str]:
         hide_next = False
         if arg.startswith("-"):
             name, eq, _ = arg.partition("=")
-            if _looks_secret(name):
+            if looks_secret(name):
                 if eq:
                     arg = f"{name}={FILTERED}"
                 else:
@@ -357,7 +296,7 @@ _FLAG_VALUE = re.compile(r"""(?<!\S)(-{1,2}[A-Za-z][\w-]*)(=|\s+)("[^"]*"|'[^']*
 def _filter_command_text(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name, separator, value = match.groups()
-        return f"{name}{separator}{FILTERED}" if _looks_secret(name) else match.group(0)
+        return f"{name}{separator}{FILTERED}" if looks_secret(name) else match.group(0)
 
     return _FLAG_VALUE.sub(replace, text)
 

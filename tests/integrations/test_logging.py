@@ -153,3 +153,22 @@ def test_logging_an_error_that_was_just_captured_sends_nothing_more_and_loses_no
     (_, second) = transport.events
     assert "Internal Server Error" == second["logentry"]["formatted"]
     assert ["Internal Server Error"] == [c["message"] for c in second["breadcrumbs"]["values"]]
+
+
+def test_an_error_logged_inside_a_span_carries_that_spans_trace(transport: CapturingTransport) -> None:
+    """The event of a record logged inside a span names the span, so Sentry shows it in the trace;
+    one logged after the transaction names none of its spans."""
+    sentry_sdk.init(transport=transport, traces_sample_rate=1.0)
+    log = logging.getLogger("app.jobs")
+    with sentry_sdk.start_transaction(name="job", op="task") as transaction:
+        with sentry_sdk.start_span(op="db", name="SELECT 1") as span:
+            log.info("querying")
+            log.error("query failed")
+    log.error("after the job")
+    inside, transaction_event, after = transport.events
+    trace = inside["contexts"]["trace"]
+    assert (transaction.trace_id, span.span_id) == (trace["trace_id"], trace["span_id"])
+    assert "querying" == inside["breadcrumbs"]["values"][-1]["message"]
+    assert "transaction" == transaction_event["type"]
+    assert span.span_id in [s["span_id"] for s in transaction_event["spans"]]
+    assert after["contexts"]["trace"]["span_id"] not in (span.span_id, transaction.span_id)
