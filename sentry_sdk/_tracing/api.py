@@ -147,12 +147,14 @@ def start_transaction(
     elif kwargs.get("sampled") is not None:
         transaction.sampled = kwargs["sampled"]
     options = _options()
-    context: dict[str, Any] = {
-        "transaction_context": transaction.to_json(),
-        "parent_sampled": transaction.parent_sampled,
-    }
-    if custom_sampling_context:
-        context.update(custom_sampling_context)
+    # What a traces_sampler is given; built only for one (the transaction's JSON costs a span).
+    context: dict[str, Any] = dict(custom_sampling_context) if custom_sampling_context else {}
+    if options.get("traces_sampler") is not None:
+        context = {
+            "transaction_context": transaction.to_json(),
+            "parent_sampled": transaction.parent_sampled,
+            **context,
+        }
     transaction.custom_sampling_context = context
     incoming = transaction._dsc or {}
     parent_rate = parse_unit_float(incoming.get("sample_rate"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .headers import format_baggage, format_sample_rand, parse_baggage, parse_sentry_trace, parse_unit_float
 from .ids import span_id, trace_id
+from .sampling import new_sample_rand
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -172,8 +173,6 @@ class PropagationContext:
         if not self._read:
             self._read_incoming()
         if self._sample_rand is None:
-            from .sampling import new_sample_rand
-
             parent_rate = parse_unit_float((self._dsc or {}).get("sample_rate"))
             self._sample_rand = new_sample_rand(self._parent_sampled, parent_rate)
         return self._sample_rand

@@ -7,6 +7,8 @@ as a whole rather than service by service.
 
 from __future__ import annotations
 
+from random import random
+
 from .._log import logger
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -93,11 +95,7 @@ def new_sample_rand(
     below its rate (or at or above it, if it dropped the trace), so we draw from that range: our own
     decision with the same rate then agrees with the parent's.
     """
-    if rng is None:
-        from random import random
-
-        rng = random
-    draw = rng()
+    draw = (rng or random)()
     rate = _as_rate(parent_rate) if parent_rate is not None else None
     if parent_sampled is not None and rate is not None:
         below = _micros_below(rate)

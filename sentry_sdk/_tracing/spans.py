@@ -20,6 +20,7 @@ from . import context
 from .headers import format_baggage, format_sample_rand, format_sentry_trace
 from .ids import span_id
 from .ids import trace_id as new_trace_id
+from .sampling import tracing_enabled
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -473,8 +474,6 @@ class Transaction(Span):
             transport = getattr(client, "transport", None)
             if not self.sampled:
                 logger.debug("transaction %r not sent: not sampled", self.name)
-                from .sampling import tracing_enabled
-
                 if transport is not None and self.sampled is False and tracing_enabled(client.options):
                     transport.record_lost_event("sample_rate", "transaction")
                     transport.record_lost_event("sample_rate", "span", len(self._finished_spans) + 1)
