@@ -157,6 +157,10 @@ class HttpTransport(Transport):
             self._lose(categories, "internal_sdk_error", event_id)
             return
         outgoing = _Outgoing(self, raw, categories, event_id)
+        if self._worker.pending_bytes > _COMPRESS_HERE_ABOVE:
+            # The worker is behind (a slow or unreachable server) and compresses what waits only
+            # between sends: compressed here, a backlog never piles up as raw JSON meanwhile.
+            outgoing.compress()
         if not self._worker.submit(outgoing, len(outgoing.body)):
             self._lose(categories, "queue_overflow", event_id)
 
@@ -517,6 +521,9 @@ def _backoff(attempt: int) -> float:
     delay: float = min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)
     return delay * (0.5 + random() / 2)  # jitter: clients that failed together retry apart
 
+
+# Bytes waiting to be sent above which new envelopes are compressed on the capturing thread.
+_COMPRESS_HERE_ABOVE = 256 * 1024
 
 # The last whole second formatted, and its text: strftime costs more than the rest of an envelope's
 # headers, and every event of a second shares it.
