@@ -122,15 +122,18 @@ class Span:
         self.origin = origin
         self._containing_transaction = containing_transaction
         self._scope = scope
-        self._tags: dict[str, Any] = {}
-        self._data: dict[str, Any] = {}
+        # Made at the first set_tag / set_data: most spans never get either.
+        self._tags: dict[str, Any] | None = None
+        self._data: dict[str, Any] | None = None
         # Times are kept as seconds since the epoch (what the wire wants); the datetime
         # attributes of sentry-sdk's spans are made from them when asked for.
         self._start_epoch = _as_epoch(start_timestamp) if start_timestamp is not None else time.time()
         # A monotonic start, so that the duration does not jump with the wall clock.
         self._started = time.perf_counter()
         self._end_epoch: float | None = None
-        self._previous: list[Span | None] = []
+        # The spans running on the scope when this one was entered, innermost first, as nested
+        # pairs (span, the pairs before it): no list to build for the common single entry.
+        self._previous: tuple[Any, ...] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -177,7 +180,7 @@ class Span:
     def __enter__(self) -> Span:
         scope = self._scope if self._scope is not None else context.current_scope()
         self._scope = scope
-        self._previous.append(scope._span)
+        self._previous = (scope._span, self._previous)
         scope._span = self
         return self
 
@@ -187,8 +190,9 @@ class Span:
                 self.set_status("internal_error")
             scope = self._scope
             self.finish(scope)
-            if scope is not None and self._previous:
-                scope._span = self._previous.pop()
+            previous = self._previous
+            if scope is not None and previous is not None:
+                scope._span, self._previous = previous
         except Exception:
             report_internal_error()
 
@@ -207,12 +211,18 @@ class Span:
     # -- data ---------------------------------------------------------------------------------
 
     def set_tag(self, key: str, value: Any) -> None:
+        if self._tags is None:
+            self._tags = {}
         self._tags[key] = value
 
     def set_data(self, key: str, value: Any) -> None:
+        if self._data is None:
+            self._data = {}
         self._data[key] = value
 
     def update_data(self, data: Mapping[str, Any]) -> None:
+        if self._data is None:
+            self._data = {}
         self._data.update(data)
 
     def set_status(self, value: str) -> None:
