@@ -12,6 +12,8 @@ incoming ``baggage`` with ``sentry-`` entries, or built once from the options at
 
 from __future__ import annotations
 
+import functools
+
 from .headers import format_baggage, format_sample_rand, parse_baggage, parse_sentry_trace, parse_unit_float
 from .ids import span_id, trace_id
 from .sampling import new_sample_rand
@@ -58,25 +60,33 @@ def headers_from(environ_or_headers: Any) -> tuple[object, object]:
 
 def dsc_from_options(options: Mapping[str, Any], trace_id: str) -> dict[str, str]:
     """The head of a trace's DSC from the client's options (public key, release, environment)."""
-    dsc: dict[str, str] = {"trace_id": trace_id}
-    dsn = options.get("dsn")
+    parts = (options.get("dsn"), options.get("org_id"), options.get("release"), options.get("environment"))
+    try:
+        head = _dsc_head(*parts)
+    except TypeError:  # an option value that cannot be a cache key: worked out again
+        head = _dsc_head.__wrapped__(*parts)
+    return {"trace_id": trace_id, **head}
+
+
+# Every trace of a client has the same head: worked out once (a few clients at most per process).
+@functools.lru_cache(maxsize=8)
+def _dsc_head(dsn: object, org: object, release: object, environment: object) -> dict[str, str]:
+    head: dict[str, str] = {}
     if isinstance(dsn, str) and "@" in dsn:
         key = dsn.split("://", 1)[-1].split("@", 1)[0].split(":", 1)[0]
         if key:
-            dsc["public_key"] = key
-        org = options.get("org_id")
+            head["public_key"] = key
         if org is None:
             host = dsn.split("@", 1)[1].split("/", 1)[0].split(":", 1)[0]
             first = host.split(".", 1)[0]
             if len(first) > 1 and first[0] == "o" and first[1:].isdigit():
                 org = first[1:]
         if org is not None:
-            dsc["org_id"] = str(org)
-    for name in ("release", "environment"):
-        value = options.get(name)
+            head["org_id"] = str(org)
+    for name, value in (("release", release), ("environment", environment)):
         if isinstance(value, str) and value:
-            dsc[name] = value
-    return dsc
+            head[name] = value
+    return head
 
 
 class PropagationContext:

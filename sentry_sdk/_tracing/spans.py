@@ -20,6 +20,7 @@ from . import context
 from .headers import format_baggage, format_sample_rand, format_sentry_trace
 from .ids import span_id
 from .ids import trace_id as new_trace_id
+from .propagation import dsc_from_options
 from .sampling import tracing_enabled
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -430,8 +431,6 @@ class Transaction(Span):
     def get_baggage_entries(self, options: Mapping[str, Any]) -> dict[str, str]:
         """The trace's DSC: the incoming one, or this transaction's, built once and frozen."""
         if self._dsc is None:
-            from .propagation import dsc_from_options
-
             naming, self._naming = self._naming, None
             if naming is not None:
                 naming()
