@@ -3,6 +3,7 @@
     python benchmarks/bench.py                 # creates benchmarks/.venv-sentry-sdk if needed
     python benchmarks/bench.py --against VENV  # a virtualenv that has sentry-sdk installed
     python benchmarks/bench.py --rounds 5 --markdown
+    python benchmarks/bench.py --instructions  # instructions per call, under valgrind (noise-free)
 
 The measuring half of this file (``--worker``) uses only the public API, so the very same code runs
 under both packages. The driving half alternates the two packages round by round, sends every event
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -297,6 +299,145 @@ def floors() -> dict[str, float]:
     return results
 
 
+def _counted_steps(dsn: str) -> dict[str, Any]:
+    """Per metric of ``--instructions``: a function that sets the SDK up and returns one step."""
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    log = logging.getLogger("bench")
+    log.setLevel(logging.INFO)
+    log.addHandler(logging.NullHandler())
+    log.propagate = False
+
+    def logged() -> None:
+        log.info("order %s placed", 42)
+
+    def with_sdk(step: Any, **options: Any) -> Any:
+        def setup() -> Any:
+            import sentry_sdk
+
+            sentry_sdk.init(dsn=dsn, **options)
+            return step(sentry_sdk)
+
+        return setup
+
+    def in_transaction(sentry_sdk: Any, step: Any) -> Any:
+        sentry_sdk.start_transaction(name="bench", op="task").__enter__()  # never finished
+        return step
+
+    def spans(sentry_sdk: Any) -> Any:
+        def transaction() -> None:
+            with sentry_sdk.start_transaction(name="bench", op="task"):
+                for _ in range(10):
+                    with sentry_sdk.start_span(op="db", name="SELECT 1"):
+                        pass
+
+        return transaction
+
+    def span(sentry_sdk: Any) -> Any:
+        def step() -> None:
+            with sentry_sdk.start_span(op="db", name="SELECT 1"):
+                pass
+
+        return in_transaction(sentry_sdk, step)
+
+    def traced(sentry_sdk: Any) -> Any:
+        @sentry_sdk.trace
+        def step() -> None:
+            pass
+
+        return in_transaction(sentry_sdk, step)
+
+    def pushed(sentry_sdk: Any) -> Any:
+        def step() -> None:
+            with sentry_sdk.push_scope():
+                pass
+
+        return step
+
+    return {
+        "logging.info without SDK": lambda: logged,
+        "logging.info with SDK": with_sdk(lambda sdk: logged),
+        "capture_message": with_sdk(
+            lambda sdk: lambda: sdk.capture_message("hello"), transport_queue_size=100
+        ),
+        "capture_exception, 1 frame, locals on": with_sdk(lambda sdk: lambda: _capture_one(sdk)),
+        "add_breadcrumb": with_sdk(lambda sdk: lambda: sdk.add_breadcrumb(message="m", category="c")),
+        "push_scope enter+exit": with_sdk(pushed),
+        "transaction with 10 spans, sampled, sent": with_sdk(spans, traces_sample_rate=1.0),
+        "transaction with 10 spans, not sampled": with_sdk(spans, traces_sample_rate=0.0),
+        "start_span enter+exit in a transaction": with_sdk(span, traces_sample_rate=1.0),
+        "@trace call in a transaction": with_sdk(traced, traces_sample_rate=1.0),
+    }
+
+
+# Steps per counted run: the difference of the two is what is divided by. Under the transaction's
+# 1,000-span limit, so that every span is recorded.
+_COUNTS = (50, 450)
+# The steps that send events flush every so many steps: the steady state, not a backlog.
+_FLUSH_EVERY = 25
+_SENDING = (
+    "capture_message",
+    "capture_exception, 1 frame, locals on",
+    "transaction with 10 spans, sampled, sent",
+)
+
+
+def counted(metric: str, dsn: str, number: int) -> None:
+    """Run ``metric``'s step ``number`` times after its set-up and a warm-up (``--instructions``)."""
+    step = _counted_steps(dsn)[metric]()
+    sdk = sys.modules.get("sentry_sdk") if metric in _SENDING else None
+    for i in range(50 + number):
+        step()
+        if sdk is not None and i % _FLUSH_EVERY == 0:
+            sdk.flush(timeout=10)
+
+
+def _instructions(
+    sides: dict[str, tuple[str, dict[str, str]]], sink: Any, cwd: str
+) -> list[tuple[str, float, float]]:
+    """Instructions per step of every metric, both packages, two callgrind runs each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from _callgrind import main_thread_instructions  # this directory's: the scripts run from it
+
+    metrics = list(_counted_steps("http://k@127.0.0.1:9/1"))
+    this = str(Path(__file__).resolve())
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        jobs = {
+            (metric, side, number): pool.submit(
+                main_thread_instructions,
+                [python, this, "--counted", metric, sink.dsn(f"count{side}"), str(number)],
+                env,
+                cwd,
+            )
+            for metric in metrics
+            for side, (python, env) in sides.items()
+            for number in _COUNTS
+        }
+        per_step = {
+            (metric, side): (
+                jobs[(metric, side, _COUNTS[1])].result() - jobs[(metric, side, _COUNTS[0])].result()
+            )
+            / (_COUNTS[1] - _COUNTS[0])
+            for metric in metrics
+            for side in sides
+        }
+    rows = []
+    for metric in metrics:
+        rows.append((f"{metric} (instructions)", per_step[(metric, "ours")], per_step[(metric, "theirs")]))
+    base = "logging.info without SDK"
+    rows.append(
+        (
+            "logging.info overhead (instructions)",
+            per_step[("logging.info with SDK", "ours")] - per_step[(base, "ours")],
+            per_step[("logging.info with SDK", "theirs")] - per_step[(base, "theirs")],
+        )
+    )
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # The driver: sink, virtualenv, alternating rounds, table.
 # ---------------------------------------------------------------------------------------------
@@ -413,8 +554,18 @@ def main() -> int:
     parser.add_argument("--against", type=Path, default=DEFAULT_VENV, help="virtualenv with sentry-sdk")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="machine instructions per call instead of times (valgrind's callgrind; noise-free)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("DSN", "SLOW_DSN"), help=argparse.SUPPRESS)
+    parser.add_argument("--counted", nargs=3, metavar=("METRIC", "DSN", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.counted:
+        counted(args.counted[0], args.counted[1], int(args.counted[2]))
+        return 0
 
     if args.worker:
         results = worker(*args.worker)
@@ -436,6 +587,21 @@ def main() -> int:
     print(f"theirs: {_version(theirs[0], theirs[1], cwd)}", file=sys.stderr)
 
     sink, slow_sink = _Sink(), _Sink(delay=0.05)
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            parser.error("--instructions needs valgrind on PATH")
+        started = time.perf_counter()
+        counts = _instructions({"ours": ours, "theirs": theirs}, sink, cwd)
+        print(
+            f"Run on {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}, "
+            f"instructions of the calling thread per call (callgrind), "
+            f"{time.perf_counter() - started:.0f} s.\n"
+        )
+        print("| metric | ours | sentry-sdk | ours / sentry-sdk |")
+        print("|---|---:|---:|---:|")
+        for metric, a, b in counts:
+            print(f"| {metric} | {a:,.0f} | {b:,.0f} | {a / b if b else float('nan'):.2f} |")
+        return 0
     samples: dict[str, dict[str, list[float]]] = {"ours": {}, "theirs": {}}
     for round_no in range(args.rounds):
         order = [("ours", ours), ("theirs", theirs)]

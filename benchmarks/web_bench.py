@@ -56,6 +56,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from _callgrind import main_thread_instructions  # this directory's: the scripts run from it
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VENV = Path(__file__).resolve().parent / ".venv-sentry-sdk"
 APPS = ("wsgi", "flask", "django", "starlette", "fastapi")
@@ -809,38 +811,7 @@ _COUNTS = {"/": (100, 600), "/error": (20, 120)}
 
 def _main_thread_instructions(python: str, env: dict[str, str], cwd: str, args: list[str]) -> float:
     """Instructions the main thread of ``python this-file --counted ARGS`` executes, by callgrind."""
-    out_dir = tempfile.mkdtemp()
-    out_file = os.path.join(out_dir, "callgrind.out")
-    run = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--separate-threads=yes",
-            f"--callgrind-out-file={out_file}",
-            python,
-            str(Path(__file__).resolve()),
-            "--counted",
-            *args,
-        ],
-        env={**env, "PYTHONHASHSEED": "0"},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    try:
-        if run.returncode:
-            lines = run.stderr.strip().splitlines()
-            raise RuntimeError(lines[-1] if lines else f"exit {run.returncode}")
-        with open(out_file + "-01") as main_thread:  # thread 1 is the main thread
-            for line in main_thread:
-                if line.startswith("summary:"):
-                    return float(line.split()[1])
-        raise RuntimeError("callgrind wrote no summary")
-    finally:
-        for name in os.listdir(out_dir):
-            os.unlink(os.path.join(out_dir, name))
-        os.rmdir(out_dir)
+    return main_thread_instructions([python, str(Path(__file__).resolve()), "--counted", *args], env, cwd)
 
 
 def _instructions(
