@@ -19,7 +19,7 @@ from types import TracebackType
 from ._dsn import Dsn
 from ._log import logger, report_internal_error, set_debug
 from ._options import resolve_options
-from ._serializer import serialize_event
+from ._serializer import serialize_event, serialized
 from ._stacktrace import frames_from_stack, set_in_app
 from ._tracing.ids import event_id as _new_event_id
 from .consts import SDK_NAME, SDK_PACKAGE, VERSION
@@ -62,7 +62,8 @@ def _runtime_contexts() -> dict[str, dict[str, Any]]:
         contexts["os"] = {"name": uname.sysname, "version": uname.release, "build": uname.version}
     else:
         contexts["os"] = {"name": {"win32": "Windows"}.get(sys.platform, sys.platform)}
-    return contexts
+    # Built by the SDK and the same for every event: copied into each without being walked.
+    return {name: serialized(context) for name, context in contexts.items()}
 
 
 class Client:
@@ -102,12 +103,14 @@ class Client:
             from ._tracing.functions import instrument
 
             instrument(self.options["functions_to_trace"])
-        self._sdk_info: dict[str, Any] = {
-            "name": SDK_NAME,
-            "version": VERSION,
-            "packages": [{"name": SDK_PACKAGE, "version": VERSION}],
-            "integrations": sorted(self.integrations),
-        }
+        self._sdk_info: dict[str, Any] = serialized(
+            {
+                "name": SDK_NAME,
+                "version": VERSION,
+                "packages": [{"name": SDK_PACKAGE, "version": VERSION}],
+                "integrations": sorted(self.integrations),
+            }
+        )
         logger.debug("client created; DSN %s; integrations %s", self.dsn, sorted(self.integrations))
 
     @property
@@ -278,7 +281,7 @@ class Client:
         event.setdefault("platform", "python")
         if len(self._sdk_info["integrations"]) != len(self.integrations):
             # An auto-enabling integration was set up since (its framework was imported later).
-            self._sdk_info = {**self._sdk_info, "integrations": sorted(self.integrations)}
+            self._sdk_info = serialized({**self._sdk_info, "integrations": sorted(self.integrations)})
         event.setdefault("sdk", self._sdk_info)
         contexts = event.get("contexts")
         if contexts is None:

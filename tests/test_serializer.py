@@ -7,6 +7,7 @@ import copy
 import datetime
 import enum
 import json
+import platform
 import random
 import subprocess
 import types
@@ -635,3 +636,42 @@ def test_a_bug_in_the_serializer_is_reported_not_hidden(
     assert {} == serialize_event({"message": "hello"})
     assert ["a bug in the walk"] == [str(error) for error in sdk_errors_fail_tests]
     sdk_errors_fail_tests.clear()
+
+
+def test_the_sdks_own_parts_reach_every_event_as_built_and_changes_do_not_carry_over() -> None:
+    """The SDK's description and the runtime and OS contexts are copied, not walked; a before_send
+    that changes them in one event leaves the next event's as they were."""
+
+    def meddle(sent: dict[str, Any], hint: Any) -> dict[str, Any]:
+        if sent["message"] != "one":
+            return sent
+        sent["sdk"]["packages"][0]["name"] = "changed"
+        sent["sdk"]["integrations"].append("changed")
+        sent["contexts"]["runtime"]["name"] = "changed"
+        return sent
+
+    transport = CapturingTransport()
+    sentry_sdk.init(transport=transport, before_send=meddle)
+    sentry_sdk.capture_message("one")
+    sentry_sdk.capture_message("two")
+    first, second = transport.events
+    assert "changed" == first["sdk"]["packages"][0]["name"] == first["contexts"]["runtime"]["name"]
+    assert "pypi:sentry-sdk" == second["sdk"]["packages"][0]["name"]
+    assert "changed" not in second["sdk"]["integrations"]
+    assert platform.python_implementation() == second["contexts"]["runtime"]["name"]
+    for sent in (first, second):
+        check_event(sent)
+
+
+def test_only_short_ascii_text_is_taken_as_the_sdks_clean_data() -> None:
+    from sentry_sdk._serializer import Serialized, SerializedTree, serialized
+
+    assert type(serialized({"a": "1"})) is Serialized
+    assert type(serialized({"a": ["1", {"b": "2"}]})) is SerializedTree
+    for unclean in ({"a": 1}, {"a": "é"}, {"a": "x" * 201}, {1: "a"}, {"a": [None]}):
+        assert type(serialized(unclean)) is dict
+    # Unclean data is walked as any other: the long string is cut.
+    long = serialize_event(
+        event(contexts={"runtime": serialized({"build": "x" * 5000})}), max_value_length=1024
+    )
+    assert len(long["contexts"]["runtime"]["build"]) < 5000

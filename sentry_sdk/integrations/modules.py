@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .._log import report_internal_error
-from .._serializer import Serialized
+from .._serializer import serialized
 from ..hub import Hub
 from ..scope import add_global_event_processor
 from . import Integration
@@ -52,17 +52,8 @@ def _installed_distributions() -> dict[str, str]:
             if "Name" in meta and "Version" in meta:
                 found.setdefault(_SEPARATORS.sub("-", meta["Name"]).lower(), meta["Version"])
         # Two threads sending their first events at once may both read the list; that is harmless.
-        _installed = _clean(found)
+        _installed = serialized(found)
     return _installed
-
-
-def _clean(found: dict[str, str]) -> dict[str, str]:
-    """The list as the serializer may copy without walking it, when it is plain short ASCII text
-    (as distribution names and versions are); else as it is, to be walked like any other data."""
-    for name, version in found.items():
-        if not (name.isascii() and version.isascii() and len(name) <= 200 and len(version) <= 200):
-            return found
-    return Serialized(found)
 
 
 def _add_modules(event: Event, hint: Hint) -> Event:
