@@ -28,6 +28,7 @@ from ._describe import MAX_REPR as _MAX_REPR
 from ._describe import repr_within as _repr_within
 from ._describe import safe_repr
 from ._log import report_internal_error
+from ._prebuilt import Serialized, SerializedTree, copy_tree
 from ._skeleton import BAG as _BAG
 from ._skeleton import EVENT as _EVENT
 from ._skeleton import KEEP as _KEEP
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from ._secrets import SecretFinder
 
 
-__all__ = ["Serialized", "SerializedTree", "safe_repr", "serialize_event", "serialized"]
+__all__ = ["safe_repr", "serialize_event"]
 
 _BAG_DEPTH = 5
 _BAG_BREADTH = 10
@@ -69,59 +70,6 @@ _CYCLE = "<cyclic>"
 # Items read from a mapping that is not a dict (its ``items()`` is the program's code) outside a
 # databag, where no breadth limit applies.
 _MAPPING_ITEMS = 1000
-
-
-class Serialized(dict):  # type: ignore[type-arg]
-    """A dict the SDK built JSON-clean itself (short ASCII string keys and values, nothing nested):
-    put in the event as a plain copy, without walking it. For data that is the same on every event
-    of the process (the installed distributions, the runtime and OS contexts), so that each event
-    does not pay for it again. Made by :func:`serialized`, which checks that the data is clean."""
-
-    __slots__ = ()
-
-
-class SerializedTree(dict):  # type: ignore[type-arg]
-    """As :class:`Serialized`, with dicts and lists of such strings nested (the SDK's own
-    description): copied to every event by a walk that checks nothing."""
-
-    __slots__ = ()
-
-
-# The longest string a Serialized part may hold: far below any limit the serializer applies.
-_CLEAN_LENGTH = 200
-
-
-def serialized(value: dict[str, Any]) -> dict[str, Any]:
-    """``value`` as a :class:`Serialized` (flat) or :class:`SerializedTree` if every key and leaf
-    is a short ASCII string; else ``value`` itself, to be walked like any other data."""
-    if not _clean(value, _MAX_DEPTH):
-        return value
-    if all(type(item) is str for item in value.values()):
-        return Serialized(value)
-    return SerializedTree(value)
-
-
-def _clean(value: Any, depth: int) -> bool:
-    t = type(value)
-    if t is str:
-        return value.isascii() and len(value) <= _CLEAN_LENGTH
-    if depth <= 0:
-        return False
-    if t is list:
-        return all(_clean(item, depth - 1) for item in value)
-    if t is dict or t is Serialized or t is SerializedTree:
-        return all(type(k) is str and _clean(k, 1) and _clean(v, depth - 1) for k, v in value.items())
-    return False
-
-
-def _copy_tree(value: Any) -> Any:
-    """A copy of clean nested data (see ``SerializedTree``), as plain dicts and lists."""
-    t = type(value)
-    if t is str:
-        return value
-    if t is list:
-        return [_copy_tree(item) for item in value]
-    return {k: (v if type(v) is str else _copy_tree(v)) for k, v in value.items()}
 
 
 def serialize_event(
@@ -357,7 +305,7 @@ class _Walker:
         if t is Serialized:
             return dict(value)
         if t is SerializedTree:
-            return _copy_tree(value)
+            return copy_tree(value)
         try:
             if self.custom_repr is not None:
                 text = self.custom(value)

@@ -19,7 +19,8 @@ from types import TracebackType
 from ._dsn import Dsn
 from ._log import logger, report_internal_error, set_debug
 from ._options import resolve_options
-from ._serializer import serialize_event, serialized
+from ._prebuilt import serialized
+from ._serializer import serialize_event
 from ._stacktrace import frames_from_stack, set_in_app
 from ._tracing.ids import event_id as _new_event_id
 from .consts import SDK_NAME, SDK_PACKAGE, VERSION

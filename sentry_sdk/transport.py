@@ -13,6 +13,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
 
+from ._connection import ca_certs, proxy_for, socket_options
 from ._dsn import Dsn
 from ._log import logger, report_internal_error
 from ._ratelimits import RateLimits, parse_retry_after
@@ -398,15 +399,15 @@ class HttpTransport(Transport):
         kwargs: dict[str, Any] = {
             "num_pools": 2,
             "cert_reqs": "CERT_REQUIRED",
-            "ca_certs": _ca_certs(options.get("ca_certs")),
+            "ca_certs": ca_certs(options.get("ca_certs")),
         }
         if options.get("cert_file"):  # a client certificate, for servers that ask for one
             kwargs["cert_file"] = options["cert_file"]
             kwargs["key_file"] = options.get("key_file")
-        socket_options = _socket_options(options)
-        if socket_options is not None:
-            kwargs["socket_options"] = socket_options
-        proxy = _proxy_for(self.parsed_dsn, options)  # type: ignore[arg-type]
+        sockets = socket_options(options)
+        if sockets is not None:
+            kwargs["socket_options"] = sockets
+        proxy = proxy_for(self.parsed_dsn, options)  # type: ignore[arg-type]
         if proxy:
             logger.debug("sending through proxy %s", proxy)
             if options.get("proxy_headers"):
@@ -544,53 +545,6 @@ def _timeout() -> Any:
     import urllib3
 
     return urllib3.Timeout(total=_REQUEST_TIMEOUT)
-
-
-def _socket_options(options: Mapping[str, Any]) -> list[tuple[int, int, int]] | None:
-    """``socket_options`` as given, plus TCP keep-alive probes when ``keep_alive`` is on.
-
-    ``None`` leaves urllib3's defaults (Nagle's algorithm off) in place.
-    """
-    given = options.get("socket_options")
-    if not options.get("keep_alive"):
-        return list(given) if given is not None else None
-    import socket
-
-    from urllib3.connection import HTTPConnection
-
-    rv = list(given) if given is not None else list(HTTPConnection.default_socket_options)
-    keep_alive = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
-    for name, value in (("TCP_KEEPIDLE", 45), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 6)):
-        if hasattr(socket, name):  # not every platform has each
-            keep_alive.append((socket.IPPROTO_TCP, getattr(socket, name), value))
-    present = {(level, option) for level, option, _ in rv}
-    return rv + [o for o in keep_alive if (o[0], o[1]) not in present]
-
-
-def _ca_certs(option: str | None) -> str:
-    if option:
-        return option
-    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
-        if os.environ.get(name):
-            return os.environ[name]
-    import certifi
-
-    return str(certifi.where())
-
-
-def _proxy_for(dsn: Dsn, options: Mapping[str, Any]) -> str | None:
-    """The proxy URL for ``dsn``: the option for its scheme, else the environment; ``""`` means none."""
-    import urllib.request
-
-    env = urllib.request.getproxies()
-    bypass = urllib.request.proxy_bypass(dsn.host) if env else False
-    for scheme in ("https", "http") if dsn.scheme == "https" else ("http",):
-        option = options.get(f"{scheme}_proxy")
-        if option is not None:
-            return option or None
-        if env.get(scheme) and not bypass:
-            return env[scheme]
-    return None
 
 
 _parse_retry_after = parse_retry_after  # the name earlier code and tests use

@@ -616,7 +616,16 @@ def test_importing_the_serializer_loads_no_other_module(
     expected = str(
         [
             f"sentry_sdk._{name}"
-            for name in ("conform", "describe", "meta", "serializer", "skeleton", "usercode", "values")
+            for name in (
+                "conform",
+                "describe",
+                "meta",
+                "prebuilt",
+                "serializer",
+                "skeleton",
+                "usercode",
+                "values",
+            )
         ]
     )
     assert (expected, "") == (result.stdout.strip(), result.stderr)
@@ -664,7 +673,7 @@ def test_the_sdks_own_parts_reach_every_event_as_built_and_changes_do_not_carry_
 
 
 def test_only_short_ascii_text_is_taken_as_the_sdks_clean_data() -> None:
-    from sentry_sdk._serializer import Serialized, SerializedTree, serialized
+    from sentry_sdk._prebuilt import Serialized, SerializedTree, serialized
 
     assert type(serialized({"a": "1"})) is Serialized
     assert type(serialized({"a": ["1", {"b": "2"}]})) is SerializedTree

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .._log import report_internal_error
-from .._serializer import serialized
+from .._prebuilt import serialized
 from ..hub import Hub
 from ..scope import add_global_event_processor
 from . import Integration

@@ -15,11 +15,13 @@ import pytest
 
 import sentry_sdk
 from sentry_sdk import transport as transport_module
+from sentry_sdk._connection import ca_certs as _ca_certs
+from sentry_sdk._connection import proxy_for as _proxy_for
 from sentry_sdk._dsn import Dsn
 from sentry_sdk.consts import VERSION
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.testing import IngestServer
-from sentry_sdk.transport import HttpTransport, Transport, _ca_certs, _parse_retry_after, _proxy_for
+from sentry_sdk.transport import HttpTransport, Transport, _parse_retry_after
 
 
 def test_an_event_is_posted_as_a_gzipped_envelope_with_auth(ingest: IngestServer) -> None:

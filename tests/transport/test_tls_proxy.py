@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import sentry_sdk
+from sentry_sdk._connection import socket_options as _socket_options
 from sentry_sdk.testing import IngestServer
-from sentry_sdk.transport import HttpTransport, _socket_options
+from sentry_sdk.transport import HttpTransport
 
 
 @pytest.fixture
