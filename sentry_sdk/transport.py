@@ -523,9 +523,8 @@ def _backoff(attempt: int) -> float:
     return delay * (0.5 + random() / 2)  # jitter: clients that failed together retry apart
 
 
-# Bytes waiting to be sent above which new envelopes are compressed on the capturing thread: high
-# enough that a burst to a fast server is not slowed, low enough to bound a backlog.
-_COMPRESS_HERE_ABOVE = 1024 * 1024
+# Bytes waiting to be sent above which new envelopes are compressed on the capturing thread.
+_COMPRESS_HERE_ABOVE = 256 * 1024
 
 # The last whole second formatted, and its text: strftime costs more than the rest of an envelope's
 # headers, and every event of a second shares it.
