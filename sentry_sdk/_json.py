@@ -77,37 +77,38 @@ def payload_text(payload: Any) -> str:
     if type(payload) is not dict:
         return text(payload)
     swaps: list[tuple[str, str]] = []
-    top = payload
-    for key in _TOP:
-        value = payload.get(key)
-        if value is not None:
-            fragment = _fragment(key, value)
-            if fragment is not None:
-                if top is payload:
-                    top = dict(payload)  # the caller's event is not changed
-                mark, quoted = _marks[key]
-                top[key] = mark
-                swaps.append((quoted, fragment))
+    top = _stand_ins(payload, _TOP, "", swaps)
     contexts = payload.get("contexts")
     if type(contexts) is dict:
-        inner = contexts
-        for key in _CONTEXTS:
-            value = contexts.get(key)
-            if value is not None:
-                fragment = _fragment("contexts." + key, value)
-                if fragment is not None:
-                    if inner is contexts:
-                        inner = dict(contexts)
-                        if top is payload:
-                            top = dict(payload)
-                        top["contexts"] = inner
-                    mark, quoted = _marks["contexts." + key]
-                    inner[key] = mark
-                    swaps.append((quoted, fragment))
+        inner = _stand_ins(contexts, _CONTEXTS, "contexts.", swaps)
+        if inner is not contexts:
+            if top is payload:
+                top = dict(payload)
+            top["contexts"] = inner
     rv = text(top)
-    for mark, fragment in swaps:
-        rv = rv.replace(mark, fragment, 1)
+    for quoted, fragment in swaps:
+        rv = rv.replace(quoted, fragment, 1)
     return rv
+
+
+def _stand_ins(
+    part: dict[str, Any], keys: tuple[str, ...], prefix: str, swaps: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """``part`` with each kept part at ``keys`` replaced by its mark (a copy, if any is: the caller's
+    data is not changed); adds (mark as JSON, the part's text) to ``swaps``."""
+    out = part
+    for key in keys:
+        value = part.get(key)
+        if value is None:
+            continue
+        fragment = _fragment(prefix + key, value)
+        if fragment is not None:
+            if out is part:
+                out = dict(part)
+            mark, quoted = _marks[prefix + key]
+            out[key] = mark
+            swaps.append((quoted, fragment))
+    return out
 
 
 def _fragment(key: str, value: Any) -> str | None:
