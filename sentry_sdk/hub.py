@@ -349,9 +349,13 @@ class Hub(metaclass=_HubMeta):
                     kwargs["timestamp"] = time()
                 if "type" not in kwargs:
                     kwargs["type"] = "default"
+                scope = layer.isolation
+                crumbs = scope._breadcrumbs
                 max_breadcrumbs = options["max_breadcrumbs"]
-                if max_breadcrumbs:
-                    layer.isolation.add_breadcrumb_raw(kwargs, max_breadcrumbs)
+                if crumbs.maxlen == max_breadcrumbs and not scope._shared:
+                    crumbs.append(kwargs)  # Scope.add_breadcrumb_raw's common case, one call less
+                elif max_breadcrumbs:
+                    scope.add_breadcrumb_raw(kwargs, max_breadcrumbs)
                 return
             client.add_breadcrumb(layer.isolation, crumb, hint, kwargs)
         except Exception:

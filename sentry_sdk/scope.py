@@ -243,9 +243,9 @@ class Scope(TracingMethods):
         if self._shared:
             self._own()
         crumbs = self._breadcrumbs
-        if len(crumbs) >= max_breadcrumbs:
-            while len(crumbs) >= max_breadcrumbs:
-                crumbs.popleft()
+        if crumbs.maxlen != max_breadcrumbs:
+            # The deque keeps the limit itself: appending to a full one drops the oldest, in C.
+            crumbs = self._breadcrumbs = deque(crumbs, maxlen=max_breadcrumbs)
         crumbs.append(crumb)
 
     def clear_breadcrumbs(self) -> None:
