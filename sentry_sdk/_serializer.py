@@ -46,6 +46,9 @@ from ._values import mapping_items as _mapping_items
 from ._values import merge_meta as _merge
 from ._values import utf8 as _utf8
 
+# Bound once: see _hub_in_context in api.py (a method of an imported name costs a new object per call).
+_known_kind = _kinds.get
+
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -311,7 +314,7 @@ class _Walker:
                 text = self.custom(value)
                 if text is not None:
                     return self.text(text, limit, bag)
-            kind = _kinds.get(t, _UNSEEN)
+            kind = _known_kind(t, _UNSEEN)
             if kind is _UNSEEN:
                 kind = _kind(t)
             if kind is None:
@@ -470,7 +473,7 @@ class _Walker:
             items = value.items()
         else:
             try:
-                kind = _kinds.get(t, _UNSEEN)
+                kind = _known_kind(t, _UNSEEN)
                 if kind is _UNSEEN:
                     kind = _kind(t)
                 if kind is dict:

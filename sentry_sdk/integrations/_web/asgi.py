@@ -16,7 +16,7 @@ from ..._log import report_internal_error
 from ...api import get_client
 from .._capture import capture_unhandled
 from .body import ReceiveTee, body_limit
-from .context import RequestContext, _current, finish_request, start_request
+from .context import RequestContext, current_request, finish_request, start_request
 from .tracing import begin_request_trace
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -166,7 +166,7 @@ async def run_asgi(
     if kind != "http" and kind != "websocket":
         return await app(scope, receive, send)
     client = get_client()
-    running = _current.get()
+    running = current_request()
     enabled = client.get_integration(integration) if integration is not None else None
     if not client.options or (integration is not None and enabled is None):
         return await app(scope, receive, send)

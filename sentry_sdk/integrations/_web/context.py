@@ -192,9 +192,9 @@ class RequestContext:
         return None
 
 
-def current_request() -> RequestContext | None:
-    """The request being handled in this context, if a web integration started one."""
-    return _current.get()
+# The request being handled in this context, if a web integration started one: the context
+# variable's own bound method, one Python call less on every request and every chunk.
+current_request: Callable[[], RequestContext | None] = _current.get
 
 
 def start_request(

@@ -12,7 +12,7 @@ from ...api import get_client, get_isolation_scope
 from ...hub import ScopeReentry
 from .._capture import capture_unhandled
 from .body import BODY_LIMITS, InputTee
-from .context import RequestContext, _current, finish_request, start_request
+from .context import RequestContext, current_request, finish_request, start_request
 from .tracing import RequestTrace, begin_request_trace
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
@@ -54,7 +54,7 @@ def run_wsgi(
     client = get_client()
     options = client.options
     enabled = client.get_integration(integration) if integration is not None else None
-    if not options or (integration is not None and enabled is None) or _current.get() is not None:
+    if not options or (integration is not None and enabled is None) or current_request() is not None:
         return app(environ, start_response)
     try:
         limit = BODY_LIMITS.get(options.get("max_request_body_size") or "medium", 10_000)
