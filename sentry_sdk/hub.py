@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 
 _LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
+_new_object = object.__new__
 
 
 class _Layer:
@@ -105,7 +106,8 @@ class _Layer:
         hub, token = self.hub, self.token
         if hub is None or token is None:
             return
-        if hub._pushed.get()[-1:] == (self,):
+        pushed = hub._pushed.get()
+        if pushed and pushed[-1] is self:
             try:
                 hub._pushed.reset(token)
                 return
@@ -221,7 +223,12 @@ class Hub(metaclass=_HubMeta):
         top = pushed[-1] if pushed else self._base
         isolation = top.isolation.__copy__()
         owner = _current_task() if "asyncio" in sys.modules else None
-        layer = _Layer(top.current, isolation, owner, isolation, True)
+        # _Layer(top.current, isolation, owner, isolation, True), without running __init__'s frame.
+        layer = _new_object(_Layer)
+        layer.current = top.current
+        layer.inherited = True
+        layer.isolation = layer.given = isolation
+        layer.owner = owner
         layer.hub = self
         layer.token = self._pushed.set((*pushed, layer))
         if callback is None:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 _global_event_processors: list[EventProcessor] = []
+# A copy's fields are all set by __copy__; object.__new__ bound here skips the lookup on the class.
+_new_object = object.__new__
 
 
 def add_global_event_processor(processor: EventProcessor) -> EventProcessor:
@@ -84,7 +86,7 @@ class Scope(TracingMethods):
     # -- copying ------------------------------------------------------------------------------
 
     def __copy__(self) -> Scope:
-        rv = Scope.__new__(Scope)
+        rv = _new_object(Scope)
         rv._level = self._level
         rv._fingerprint = self._fingerprint
         rv._transaction = self._transaction
