@@ -10,8 +10,9 @@ from types import TracebackType
 
 from ._log import report_internal_error
 from ._typing import overload
-from .hub import Hub, _current_hub
+from .hub import Hub, _capture_with, _current_hub
 from .scope import GLOBAL_SCOPE, Scope
+from .scope import _hub as _scope_side
 
 # Bound once. CPython 3.11 compiles `name.method()` on a name bound by an import as an attribute
 # load, which builds a bound-method object on every call (about 500 machine instructions, more than
@@ -438,3 +439,13 @@ def flush(timeout: float | None = None, callback: Callable[[int, float], None] |
         Hub.current.flush(timeout=timeout, callback=callback)
     except Exception:
         report_internal_error()
+
+
+# The scope's 2.x methods (Scope.get_client(), scope.capture_message(), ...) reach the calling
+# context through these; the scope module cannot import this one (see scope._HubSide).
+_scope_side.capture_with = _capture_with
+_scope_side.client = get_client
+_scope_side.current_scope = get_current_scope
+_scope_side.isolation_scope = get_isolation_scope
+_scope_side.use_scope = use_scope
+_scope_side.use_isolation_scope = use_isolation_scope

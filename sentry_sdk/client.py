@@ -18,6 +18,7 @@ from types import TracebackType
 
 from ._dsn import Dsn
 from ._log import logger, report_internal_error, set_debug
+from ._nonrecording import NonRecordingClient
 from ._options import resolve_options
 from ._prebuilt import serialized
 from ._serializer import serialize_event
@@ -468,46 +469,3 @@ def _attachment_item(attachment: Any) -> Item | None:
         logger.warning("attachment %r left out: %s", attachment, exc)
         return None
     return item
-
-
-class NonRecordingClient:
-    """What ``get_client()`` returns before ``init``: answers like a client, records nothing."""
-
-    options: dict[str, Any] = {}
-    transport = None
-    parsed_dsn = None
-    integrations: dict[str, Any] = {}
-
-    @property
-    def dsn(self) -> str | None:
-        """Always ``None``."""
-        return None
-
-    def is_active(self) -> bool:
-        """Always ``False``: nothing is sent."""
-        return False
-
-    def should_send_default_pii(self) -> bool:
-        """Always ``False``."""
-        return False
-
-    def get_integration(self, name_or_class: Any) -> None:
-        """Always ``None``: no integration is enabled."""
-        return None
-
-    def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> None:
-        """Does nothing."""
-        return None
-
-    def flush(
-        self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
-    ) -> None:
-        """Does nothing."""
-
-    def close(
-        self, timeout: float | None = None, callback: Callable[[int, float], None] | None = None
-    ) -> None:
-        """Does nothing."""
-
-    def __repr__(self) -> str:
-        return "<NonRecordingClient>"

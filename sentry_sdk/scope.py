@@ -17,7 +17,7 @@ from ._tracing.scope_methods import TracingMethods
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from ._tracing.spans import Transaction
@@ -35,6 +35,24 @@ def add_global_event_processor(processor: EventProcessor) -> EventProcessor:
     """Run ``processor(event, hint)`` on every event of every scope, before scope processors."""
     _global_event_processors.append(processor)
     return processor
+
+
+class _HubSide:
+    """What the scope's 2.x methods need from the hub and the module API above it.
+
+    Those modules import this one, so this one cannot import them: ``sentry_sdk.api`` fills these
+    in when it loads, which the package's ``__init__`` does before any scope is handed out.
+    """
+
+    capture_with: Callable[[Scope, str, tuple[Any, ...], Scope | None, dict[str, Any]], str | None]
+    client: Callable[[], Client | NonRecordingClient]
+    current_scope: Callable[[], Scope]
+    isolation_scope: Callable[[], Scope]
+    use_scope: Callable[[Scope], Any]
+    use_isolation_scope: Callable[[Scope], Any]
+
+
+_hub = _HubSide()
 
 
 class Scope(TracingMethods):
@@ -323,7 +341,7 @@ class Scope(TracingMethods):
         """This scope's own client, or a client that records nothing when none is bound."""
         if self._client is not None:
             return self._client
-        from .client import NonRecordingClient
+        from ._nonrecording import NonRecordingClient
 
         return NonRecordingClient()
 
@@ -390,17 +408,13 @@ class Scope(TracingMethods):
         self, event: Event, hint: Hint | None = None, scope: Scope | None = None, **scope_kwargs: Any
     ) -> str | None:
         """Capture ``event`` with this scope's data (plus ``scope``/keyword data) on top."""
-        from .hub import _capture_with
-
-        return _capture_with(self, "event", (event, hint), scope, scope_kwargs)
+        return _hub.capture_with(self, "event", (event, hint), scope, scope_kwargs)
 
     def capture_message(
         self, message: str, level: str | None = None, scope: Scope | None = None, **scope_kwargs: Any
     ) -> str | None:
         """Capture a message with this scope's data on top."""
-        from .hub import _capture_with
-
-        return _capture_with(self, "message", (message, level), scope, scope_kwargs)
+        return _hub.capture_with(self, "message", (message, level), scope, scope_kwargs)
 
     def capture_exception(
         self,
@@ -409,25 +423,19 @@ class Scope(TracingMethods):
         **scope_kwargs: Any,
     ) -> str | None:
         """Capture an exception (or the one being handled) with this scope's data on top."""
-        from .hub import _capture_with
-
-        return _capture_with(self, "exception", (error,), scope, scope_kwargs)
+        return _hub.capture_with(self, "exception", (error,), scope, scope_kwargs)
 
     # -- the scopes in effect (2.x class methods) ----------------------------------------------
 
     @classmethod
     def get_current_scope(cls) -> Scope:
         """The current scope of the calling thread or task."""
-        from .api import get_current_scope
-
-        return get_current_scope()
+        return _hub.current_scope()
 
     @classmethod
     def get_isolation_scope(cls) -> Scope:
         """The isolation scope of the calling thread or task."""
-        from .api import get_isolation_scope
-
-        return get_isolation_scope()
+        return _hub.isolation_scope()
 
     @classmethod
     def get_global_scope(cls) -> Scope:
@@ -437,9 +445,7 @@ class Scope(TracingMethods):
     @classmethod
     def get_client(cls) -> Client | NonRecordingClient:
         """The client in effect for the calling thread or task."""
-        from .api import get_client
-
-        return get_client()
+        return _hub.client()
 
     # -- applying -----------------------------------------------------------------------------
 
@@ -580,16 +586,12 @@ GLOBAL_SCOPE = Scope("global")
 
 def use_scope(scope: Scope) -> Any:
     """``with use_scope(scope):`` makes ``scope`` the current scope for the block."""
-    from .api import use_scope as _use_scope
-
-    return _use_scope(scope)
+    return _hub.use_scope(scope)
 
 
 def use_isolation_scope(isolation_scope: Scope) -> Any:
     """``with use_isolation_scope(scope):`` makes ``scope`` the isolation scope for the block."""
-    from .api import use_isolation_scope as _use_isolation_scope
-
-    return _use_isolation_scope(isolation_scope)
+    return _hub.use_isolation_scope(isolation_scope)
 
 
 __all__ = ["GLOBAL_SCOPE", "Scope", "add_global_event_processor", "use_isolation_scope", "use_scope"]
