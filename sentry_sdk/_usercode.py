@@ -10,9 +10,10 @@ a capture always finishes. Each call gets at most ``_PER_CALL`` seconds and one 
 Limits, by nature of a trace hook: only Python code is interrupted (a ``__repr__`` stuck in one
 long C call, such as a huge multiplication, a blocking socket read or ``time.sleep``, runs to its
 end); code that catches ``BaseException`` and carries on swallows the interruption (CPython then
-also drops the hook); and a loop in a function first called after the time is up is not
-interrupted until it returns. The hook is the current thread's only,
-and any tracer the program had (a debugger, coverage) is put back after the call.
+also drops the hook); a loop in a function first called after the time is up is not
+interrupted until it returns; and a generator being closed runs its ``finally`` lines to their
+end. The hook is the current thread's only, and any tracer the program had (a debugger,
+coverage) is put back after the call.
 """
 
 from __future__ import annotations
@@ -71,7 +72,13 @@ class TimeBudget:
                     # and the interruption comes at the next line of a frame that was already
                     # running.
                     return None
-                raise _Interrupt
+                # Only at a line, and not while a generator is being closed: the garbage
+                # collector closes one by throwing GeneratorExit into it (an "exception" event,
+                # then its finally lines, then a "return"), and an interruption raised there
+                # would replace it inside a finalizer, where Python only prints it. The next line
+                # of the code that was running interrupts instead.
+                if event == "line" and not isinstance(sys.exc_info()[1], GeneratorExit):
+                    raise _Interrupt
             return check
 
         previous = sys.gettrace()

@@ -12,6 +12,7 @@ import pytest
 
 import sentry_sdk
 from sentry_sdk._serializer import serialize_event
+from sentry_sdk._usercode import TimeBudget
 from sentry_sdk.testing import capture_events
 from sentry_sdk.utils import safe_repr, safe_str
 
@@ -188,3 +189,46 @@ def test_custom_repr_must_be_callable() -> None:
     """A custom_repr that is not callable is refused at init."""
     with pytest.raises(TypeError, match="custom_repr"):
         sentry_sdk.init(custom_repr="repr")
+
+
+def test_a_generator_closed_as_the_time_runs_out_closes_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Time running out while the garbage collector closes a generator must not break the closing.
+
+    Closing throws GeneratorExit into the generator; an interruption raised there would replace
+    it inside a finalizer, where Python only prints it as an exception it ignored (seen in CI
+    under load, in a generator of a mapping's items). The clock here passes the deadline exactly
+    at that moment.
+    """
+    import sentry_sdk._usercode as usercode
+
+    cleaned_up: list[bool] = []
+
+    def numbers() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            cleaned_up.append(True)
+
+    def clock() -> float:
+        checking = sys._getframe(1).f_locals
+        closing = checking.get("event") == "exception" and checking["frame"].f_code is numbers.__code__
+        if closing:
+            clock.now = 100.0  # type: ignore[attr-defined]
+        return getattr(clock, "now", 0.0)
+
+    left_open = [numbers()]
+    next(left_open[0])
+    monkeypatch.setattr(usercode, "monotonic", clock)
+
+    ignored: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+
+    def drop_it() -> int:
+        left_open.clear()
+        return 7  # the interruption comes here, once the closing has ended
+
+    with pytest.raises(usercode.OutOfTimeError):
+        TimeBudget().call(drop_it)
+    assert [] == ignored
+    assert [True] == cleaned_up
