@@ -1,7 +1,7 @@
 """The client that ``get_client()`` returns before ``init``.
 
-Its own module, importing nothing at run time, so that the scope can hand it out without
-importing the client (which imports the scope).
+Its own module, importing nothing of the SDK's but its type aliases, so that the scope can hand
+it out without importing the client (which imports the scope).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from .scope import Scope
     from .types import Event, Hint
 
 __all__ = ["NonRecordingClient"]
@@ -43,7 +42,7 @@ class NonRecordingClient:
         """Always ``None``: no integration is enabled."""
         return None
 
-    def capture_event(self, event: Event, hint: Hint | None = None, scope: Scope | None = None) -> None:
+    def capture_event(self, event: Event, hint: Hint | None = None, scope: object = None) -> None:
         """Does nothing."""
         return None
 

@@ -31,7 +31,7 @@ from types import TracebackType
 
 from ._log import logger, report_internal_error
 from ._typing import overload
-from .scope import GLOBAL_SCOPE, Scope, _merged
+from .scope import GLOBAL_SCOPE, Scope, _merged, _new_object
 
 # typing is not imported at runtime: it costs more than the rest of 'import sentry_sdk'.
 TYPE_CHECKING = False
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 
 _LEVELS = frozenset(("fatal", "error", "warning", "info", "debug"))
-_new_object = object.__new__
 
 
 class _Layer:
