@@ -96,7 +96,8 @@ class _Layer:
     @property
     def client(self) -> Client | None:
         """The first client bound to the current, isolation or global scope."""
-        return self.current._client or self.isolation._client or GLOBAL_SCOPE._client
+        client: Client | None = self.current._client or self.isolation._client or GLOBAL_SCOPE._client
+        return client
 
     def __enter__(self) -> Scope:
         return self.given

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
+    from ._nonrecording import ClientLike
     from ._tracing.spans import Transaction
     from .attachments import Attachment
-    from .client import Client, NonRecordingClient
     from .types import Breadcrumb, ErrorProcessor, Event, EventProcessor, ExcInfo, Hint
 
 
@@ -45,7 +45,7 @@ class _HubSide:
     """
 
     capture_with: Callable[[Scope, str, tuple[Any, ...], Scope | None, dict[str, Any]], str | None]
-    client: Callable[[], Client | NonRecordingClient]
+    client: Callable[[], ClientLike]
     current_scope: Callable[[], Scope]
     isolation_scope: Callable[[], Scope]
     use_scope: Callable[[Scope], Any]
@@ -76,10 +76,11 @@ class Scope(TracingMethods):
         "_shared",
     )
 
-    def __init__(self, ty: str | None = None, client: Client | None = None) -> None:
+    def __init__(self, ty: str | None = None, client: ClientLike | None = None) -> None:
+        # Typed Any: the hub, which knows the client's class, reads it; this module cannot name it.
+        self._client: Any = client
         # ``ty`` ("current", "isolation", "global") is accepted as sentry-sdk 2.x does; which role
         # a scope plays is decided by where it sits in the hub's stack, not by this label.
-        self._client = client
         self._last_event_id: str | None = None
         self._reset_data()
 
@@ -332,15 +333,16 @@ class Scope(TracingMethods):
 
     # -- client -------------------------------------------------------------------------------
 
-    def set_client(self, client: Client | None = None) -> None:
+    def set_client(self, client: ClientLike | None = None) -> None:
         """Bind ``client`` to this scope (``None`` unbinds); events captured under it go there."""
         self._client = client
 
     @property
-    def client(self) -> Client | NonRecordingClient:
+    def client(self) -> ClientLike:
         """This scope's own client, or a client that records nothing when none is bound."""
-        if self._client is not None:
-            return self._client
+        bound: ClientLike | None = self._client
+        if bound is not None:
+            return bound
         from ._nonrecording import NonRecordingClient
 
         return NonRecordingClient()
@@ -443,7 +445,7 @@ class Scope(TracingMethods):
         return GLOBAL_SCOPE
 
     @classmethod
-    def get_client(cls) -> Client | NonRecordingClient:
+    def get_client(cls) -> ClientLike:
         """The client in effect for the calling thread or task."""
         return _hub.client()
 
