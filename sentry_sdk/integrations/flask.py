@@ -2,13 +2,18 @@
 
 ``Flask.__call__`` is patched once (on the class, so apps created before or after ``init`` are
 covered) to run each request through the shared WSGI runner: its own fork of the isolation scope,
-the body teed as the app reads it. Two Flask signals do the rest, with attribute writes only:
+the body teed as the app reads it. Nothing else runs while a request succeeds:
 
-* ``request_started`` names the request after its route (``transaction_style="endpoint"``:
-  ``"hello"``, ``"bp.view"``, source ``component``; ``"url"``: the rule ``"/message/<int:id>"``,
-  source ``route``) and hands the request layer readers that run only when an event is sent: the
-  body through Flask's own request (parsed form, file names, never file contents; nothing over
+* The request's context gets readers that run only when an event (or the request's transaction)
+  is sent. They find Flask's request where the patched ``Flask.request_context`` left it on the
+  context (so also after Flask has popped its own context): the route
+  (``transaction_style="endpoint"``: ``"hello"``, ``"bp.view"``, source ``component``;
+  ``"url"``: the rule ``"/message/<int:id>"``, source ``route``), the body through Flask's own
+  request (parsed form, file names, never file contents; nothing over
   ``max_request_body_size``) and, with ``send_default_pii``, Flask-Login's user.
+* A response werkzeug iterates from a list (not a stream), with no ``call_on_close``
+  callbacks, runs none of the program's code while the server iterates and closes it: it goes
+  to the server as it is, without re-entering the request's scope for each chunk.
 * ``got_request_exception`` reports the exception as unhandled (mechanism ``flask``) before Flask
   logs it, so its "Exception on ..." record does not become a second event; a werkzeug
   ``HTTPException`` below 500 is not reported. The app still answers with its 500, and with
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import sys
 from functools import partial, wraps
+from types import GeneratorType
 
 from .._log import report_internal_error
 from ..api import get_client
@@ -34,10 +40,12 @@ from ._web.wsgi import run_wsgi
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from types import CodeType
     from typing import Any
 
     from ..types import Event, ExcInfo
     from ._web.body import InputTee, ReceiveTee
+    from ._web.context import RequestContext
 
 __all__ = ["FlaskIntegration"]
 
@@ -49,9 +57,13 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # report it a second time when it propagates (PROPAGATE_EXCEPTIONS) out of the app.
 _REPORTED = "_sentry_flask_reported"
 
-# Flask's request proxy and werkzeug's HTTPException, once set up (imported only in setup_once).
+# Flask's request proxy and werkzeug's classes, once set up (imported only in setup_once).
 _request: Any = None
+_has_request_context: Callable[[], bool] | None = None
 _http_exception: type[BaseException] | None = None
+_closing_iterator: Any = None
+_response_class: Any = None
+_encoded_code: CodeType | None = None  # werkzeug's generator that encodes a response's body
 
 
 class FlaskIntegration(Integration):
@@ -76,7 +88,7 @@ class FlaskIntegration(Integration):
 
     @staticmethod
     def setup_once() -> None:
-        global _request, _http_exception
+        global _request, _has_request_context, _http_exception
         try:
             import flask
             import flask.signals
@@ -92,8 +104,9 @@ class FlaskIntegration(Integration):
             raise DidNotEnable("Flask's signals need blinker, which is not installed")
 
         _request = flask.request
+        _has_request_context = flask.has_request_context
         _http_exception = HTTPException
-        flask.request_started.connect(_on_request_started, weak=False)
+        _find_plain_response_types()
         flask.got_request_exception.connect(_on_request_exception, weak=False)
         original_call = flask.Flask.__call__
 
@@ -107,9 +120,24 @@ class FlaskIntegration(Integration):
                 start_response,
                 mechanism="flask",
                 integration=FlaskIntegration,
+                adapt=_adapt,
+                plain_response=_plain_response,
             )
 
         flask.Flask.__call__ = sentry_flask_call  # type: ignore[method-assign]
+        original_request_context = flask.Flask.request_context
+
+        @wraps(original_request_context)
+        def sentry_request_context(self: Any, environ: dict[str, Any]) -> Any:
+            ctx = original_request_context(self, environ)
+            context = current_request()
+            if context is not None:
+                # Kept for the readers: Flask forgets the request when it pops its context,
+                # before the response is iterated and the request's transaction ends.
+                context.native = getattr(ctx, "request", None)
+            return ctx
+
+        flask.Flask.request_context = sentry_request_context  # type: ignore[method-assign]
 
 
 def _installed_version() -> str | None:
@@ -121,31 +149,84 @@ def _installed_version() -> str | None:
         return None
 
 
-# -- signal receivers: attribute writes only; the work happens when an event is sent ----------
-
-
-def _on_request_started(sender: Any, **extra: Any) -> None:
+def _find_plain_response_types() -> None:
+    """werkzeug's response classes that :func:`_plain_response` recognises (none if moved)."""
+    global _closing_iterator, _response_class, _encoded_code
     try:
-        context = current_request()
-        if context is None:
-            return
-        integration = context.integration
-        if not isinstance(integration, FlaskIntegration):
-            # The request was started by another runner (a SentryWsgiMiddleware around the app).
-            integration = get_client().get_integration(FlaskIntegration)
-            if not isinstance(integration, FlaskIntegration):
-                return
+        import werkzeug.wrappers.response as responses
+        from werkzeug.wrappers import Response
+        from werkzeug.wsgi import ClosingIterator
+    except ImportError:
+        return
+    encode = getattr(responses, "_iter_encoded", None)
+    _closing_iterator, _response_class = ClosingIterator, Response
+    _encoded_code = getattr(encode, "__code__", None)
+
+
+# -- the request's readers: they run when an event is sent --------------------------------------
+
+
+def _adapt(context: RequestContext) -> None:
+    if context.route is not None:  # a context of another framework's, further out: left as it is
+        return
+    context.route = partial(_route, context)
+    context.body = partial(_body, context)
+    context.user = _login_user
+
+
+def _flask_request(context: RequestContext) -> Any:
+    """Flask's request for ``context``: the one its app created, else the live one."""
+    request = context.native
+    if request is None and _has_request_context is not None and _has_request_context():
         request = _request._get_current_object()
-        rule = request.url_rule
-        if rule is not None:
-            if integration.transaction_style == "endpoint":
-                context.name(rule.endpoint, "component")
-            else:
-                context.name(rule.rule, "route")
-        context.body = partial(_request_body, request, context.tee)
-        context.user = _login_user
-    except Exception:
-        report_internal_error()
+    return request
+
+
+def _route(context: RequestContext) -> tuple[str, str] | None:
+    rule = getattr(_flask_request(context), "url_rule", None)
+    if rule is None:  # no route matched (a 404), or not a Flask request
+        return None
+    integration = context.integration
+    if not isinstance(integration, FlaskIntegration):
+        # The request was started by another runner (a SentryWsgiMiddleware around the app).
+        integration = get_client().get_integration(FlaskIntegration)
+        if not isinstance(integration, FlaskIntegration):
+            return None
+    if integration.transaction_style == "endpoint":
+        return (rule.endpoint, "component") if rule.endpoint else None
+    return (rule.rule, "route") if rule.rule else None
+
+
+def _body(context: RequestContext, limit: int | None) -> tuple[Any, dict[str, Any] | None]:
+    request = _flask_request(context)
+    if request is None:  # no Flask request was made (an app of another framework)
+        tee = context.tee
+        if tee is None:
+            return None, None
+        raw, length = tee.body_for_event()
+        environ = context.environ or {}
+        return body_data(environ.get("CONTENT_TYPE"), raw, length, limit)
+    return _request_body(request, context.tee, limit)
+
+
+def _plain_response(response: Any) -> bool:
+    """Whether ``response`` is werkzeug's iterable of a response whose body is a list or tuple
+    (not a stream) and that has no ``call_on_close`` callbacks: iterating and closing it runs
+    werkzeug's code only."""
+    if _closing_iterator is None or type(response) is not _closing_iterator:
+        return False
+    for callback in response._callbacks:
+        owner = getattr(callback, "__self__", None)
+        if _response_class is not None and isinstance(owner, _response_class):
+            body = owner.response
+            if owner._on_close or (type(body) is not list and type(body) is not tuple):
+                return False
+        elif type(owner) is not GeneratorType or owner.gi_code is not _encoded_code:
+            return False
+    return True
+
+
+# -- the signal receiver --------------------------------------------------------------------------
 
 
 def _on_request_exception(sender: Any, exception: BaseException | None = None, **extra: Any) -> None:

@@ -44,7 +44,8 @@ class RequestContext:
     ``extra_request`` (``() -> dict`` of request fields a framework knows better), ``integration``
     (the enabled integration instance, set by the runner), ``route``
     (``() -> (transaction, source) | None``, asked at event time when no name was set, for a
-    framework whose route is cheaper to name only when an event needs it).
+    framework whose route is cheaper to name only when an event needs it), ``native`` (the
+    framework's own request object, for those readers).
     """
 
     __slots__ = (
@@ -53,6 +54,7 @@ class RequestContext:
         "environ",
         "extra_request",
         "integration",
+        "native",
         "route",
         "scope",
         "source",
@@ -79,6 +81,7 @@ class RequestContext:
         self.user: Callable[[], dict[str, Any] | None] | None = None
         self.extra_request: Callable[[], dict[str, Any] | None] | None = None
         self.route: Callable[[], tuple[str, str] | None] | None = None
+        self.native: Any = None
         # The enabled integration instance the request runs under (its options), if any.
         self.integration: Any = None
         self.scope: Scope | None = None

@@ -28,6 +28,22 @@ if TYPE_CHECKING:
 __all__ = ["run_wsgi"]
 
 
+def _may_have_body(environ: dict[str, Any]) -> bool:
+    """Whether the request may have a body: a Content-Length other than 0, a transfer coding, or
+    a server that marks its input as ending by itself (``wsgi.input_terminated``; some set it on
+    every request).
+
+    A request with none of these has no body (RFC 9112, 6.3), so its stream is left as it is:
+    nothing to tee.
+    """
+    length = environ.get("CONTENT_LENGTH")
+    return (
+        bool(length and length != "0")
+        or "HTTP_TRANSFER_ENCODING" in environ
+        or bool(environ.get("wsgi.input_terminated"))
+    )
+
+
 def _content_length(environ: dict[str, Any]) -> int | None:
     value = environ.get("CONTENT_LENGTH")
     # Most requests have none: no int() of "" (and its exception) on the hot path.
@@ -43,27 +59,43 @@ def run_wsgi(
     use_x_forwarded_for: bool = False,
     span_origin: str | None = None,
     http_methods_to_capture: tuple[str, ...] | None = None,
+    adapt: Callable[[RequestContext], None] | None = None,
+    plain_response: Callable[[Any], bool] | None = None,
 ) -> Iterable[bytes]:
     """Call ``app(environ, start_response)`` as one request under the SDK.
 
     Does nothing but call the application when no client is bound, when ``integration`` is given
     and not enabled, or inside a request that already runs under the SDK. ``span_origin`` is the
     request transaction's origin (``auto.http.<mechanism>`` by default); ``http_methods_to_capture``
-    a middleware's own methods (the integration's otherwise).
+    a middleware's own methods (the integration's otherwise). A framework's ``adapt`` gives the
+    request's context its readers (also the context of a runner further out, such as a
+    ``SentryWsgiMiddleware`` around the framework's app); ``plain_response(response)`` tells a
+    response iterable of the framework's that runs none of the program's code, which is then
+    handed to the server as it is, without entering the request's scope for each chunk.
     """
     client = get_client()
     options = client.options
     enabled = client.get_integration(integration) if integration is not None else None
-    if not options or (integration is not None and enabled is None) or current_request() is not None:
+    if not options or (integration is not None and enabled is None):
+        return app(environ, start_response)
+    outer = current_request()
+    if outer is not None:
+        if adapt is not None:
+            try:
+                adapt(outer)
+            except Exception:
+                report_internal_error()
         return app(environ, start_response)
     try:
         limit = BODY_LIMITS.get(options.get("max_request_body_size") or "medium", 10_000)
         stream = environ.get("wsgi.input")
         tee = None
-        if stream is not None and limit != 0:
+        if stream is not None and limit != 0 and _may_have_body(environ):
             tee = environ["wsgi.input"] = InputTee(stream, limit, _content_length(environ))
         context = RequestContext(environ=environ, tee=tee, use_x_forwarded_for=use_x_forwarded_for)
         context.integration = enabled
+        if adapt is not None:
+            adapt(context)
         started = start_request(context)
         trace = None
         if started is not None:
@@ -97,6 +129,12 @@ def run_wsgi(
             finish_request(started)
     if type(response) is list or type(response) is tuple:
         return response
+    if trace is None and plain_response is not None:
+        try:
+            if plain_response(response):
+                return response
+        except Exception:
+            report_internal_error()
     return _ScopedResponse(response, context, integration, mechanism, started[0] if started else None, trace)
 
 

@@ -215,6 +215,86 @@ def test_a_request_that_matches_no_route_is_named_after_its_path() -> None:
     assert ("/nowhere", {"source": "url"}) == (event["transaction"], event["transaction_info"])
 
 
+def test_inside_a_sentry_wsgi_middleware_the_event_is_still_named_after_the_route() -> None:
+    """``SentryWsgiMiddleware(app)`` runs the request; Flask's readers still name and fill it."""
+    from sentry_sdk.integrations.wsgi import SentryWsgiMiddleware
+
+    transport = _init()
+    app = _app()
+    app.wsgi_app = SentryWsgiMiddleware(app.wsgi_app)  # inside Flask's own runner: nested
+    outer = SentryWsgiMiddleware(app)  # around the app: the middleware's request, Flask's readers
+
+    with app.test_client() as client:
+        assert 500 == client.get("/message/3").status_code
+    status: list[str] = []
+    body = outer(
+        {**_plain_environ("/bp/view"), "wsgi.input": io.BytesIO(b"")},
+        lambda s, h, e=None: status.append(s),
+    )
+    b"".join(body)
+    body.close()  # type: ignore[attr-defined]
+
+    assert ["500 INTERNAL SERVER ERROR"] == status
+    assert [("message", "component"), ("bp.view", "component")] == [
+        (e["transaction"], e["transaction_info"]["source"]) for e in transport.events
+    ]
+
+
+def _plain_environ(path: str) -> dict[str, Any]:
+    from werkzeug.test import EnvironBuilder
+
+    return dict(EnvironBuilder(path=path).get_environ())
+
+
+# -- the response as the server gets it ----------------------------------------------------------
+
+
+def test_a_list_bodied_response_goes_to_the_server_as_werkzeug_made_it() -> None:
+    """No program code runs while it is iterated: the server gets werkzeug's own iterable."""
+    from werkzeug.wsgi import ClosingIterator
+
+    _init()
+    app = _app()
+    response = app(_plain_environ("/hello"), lambda s, h, e=None: None)
+
+    assert (ClosingIterator, b"hello") == (type(response), b"".join(response))
+    response.close()  # type: ignore[attr-defined]
+
+
+def test_call_on_close_callbacks_and_streamed_bodies_run_in_the_requests_scope() -> None:
+    """What the program runs while the server iterates or closes sees the request's own scope."""
+    _init()
+    app = _app()
+    seen: list[tuple[str, Any]] = []
+
+    @app.route("/closing")
+    def closing() -> Any:
+        sentry_sdk.set_tag("request", "closing")
+        response = flask.make_response("bye")
+        response.call_on_close(lambda: seen.append(("closed", sentry_sdk.get_isolation_scope()._tags)))
+        return response
+
+    @app.route("/streamed")
+    def streamed() -> Any:
+        sentry_sdk.set_tag("request", "streamed")
+
+        def chunks() -> Iterator[str]:
+            seen.append(("chunk", sentry_sdk.get_isolation_scope()._tags))
+            yield "data"
+
+        return flask.Response(chunks())
+
+    for path in ("/closing", "/streamed"):
+        response = app(_plain_environ(path), lambda s, h, e=None: None)
+        b"".join(response)
+        response.close()  # type: ignore[attr-defined]
+
+    assert [("closed", {"request": "closing"}), ("chunk", {"request": "streamed"})] == [
+        (what, dict(tags)) for what, tags in seen
+    ]
+    assert {} == dict(sentry_sdk.get_isolation_scope()._tags)
+
+
 def test_options_are_checked_at_construction() -> None:
     """A wrong transaction_style names the valid ones; failed_request_status_codes is not a Flask option."""
     with pytest.raises(ValueError, match="'endpoint', 'url'"):

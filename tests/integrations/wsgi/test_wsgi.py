@@ -151,6 +151,34 @@ def test_without_a_client_the_middleware_changes_nothing_in_the_environ() -> Non
     assert [original] == seen
 
 
+@pytest.mark.parametrize(
+    ("declared", "teed"),
+    [
+        ({}, False),
+        ({"CONTENT_LENGTH": "0"}, False),
+        ({"CONTENT_LENGTH": "3"}, True),
+        ({"HTTP_TRANSFER_ENCODING": "chunked"}, True),
+        ({"wsgi.input_terminated": True}, True),
+    ],
+)
+def test_only_a_request_that_may_have_a_body_gets_its_input_teed(
+    declared: dict[str, Any], teed: bool
+) -> None:
+    """No Content-Length and no transfer coding: no body, and the app gets the server's own stream."""
+    _init()
+    seen: list[Any] = []
+    environ = {**_environ(), **declared}
+    original = environ["wsgi.input"]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["wsgi.input"])
+        start_response("200 OK", [])
+        return [b""]
+
+    _call(SentryWsgiMiddleware(app), environ)
+    assert teed == (seen[0] is not original)
+
+
 def test_each_request_sees_only_its_own_scope_data_and_startup_breadcrumbs() -> None:
     """A user set in one request is not on the next request's event; startup breadcrumbs are on both."""
     transport = _init()
